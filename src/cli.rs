@@ -1,0 +1,446 @@
+//! The command-line front end: what each subcommand does and how it prints.
+
+use crate::config::{
+    ClassifyArgs, Cli, Command, EvalArgs, LearnerKind, LogFormat, RecipeOverrides, ServeArgs,
+    TrainArgs,
+};
+use crate::corpus::{self, Example};
+use crate::error::{Error, Result};
+use crate::extract::{ExtractOptions, extract};
+use crate::model::metrics::Report;
+use crate::model::recipe::{self, Recipe};
+use crate::model::train::{self, Learner, TrainConfig, TrainMeta};
+use crate::model::{Classification, Model, format};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Runs a parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Train(args) => train_cmd(args),
+        Command::Eval(args) => eval_cmd(args),
+        Command::Classify(args) => classify_cmd(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("paratag: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(filter: &str, format: LogFormat) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .map_err(|e| Error::Data(format!("--log {filter:?} is not a valid filter: {e}")))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let installed = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    installed.map_err(|e| Error::Internal(format!("cannot install the logger: {e}")))
+}
+
+/// Loads a model file, or the embedded default model.
+pub fn load_model(path: Option<&Path>) -> Result<Model> {
+    match path {
+        Some(p) => format::load(p),
+        None => crate::model::default_model(),
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<()> {
+    let config = args.validate().map_err(Error::Data)?;
+    init_tracing(&args.log, args.log_format)?;
+    tracing::info!(?args, "starting");
+    let started = Instant::now();
+    // Validate the model before binding: a bad model never reaches a listening port.
+    let model = load_model(args.model.as_deref())?;
+    tracing::info!(
+        model = %model.meta().name,
+        version = %model.version(),
+        topics = model.topics().len(),
+        terms = model.featurizer().len(),
+        load_ms = started.elapsed().as_millis() as u64,
+        "model loaded"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| Error::Data(format!("cannot listen on {}: {e}", args.listen)))?;
+        crate::service::serve(model, config, listener, shutdown_signal()).await
+    })
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("received Ctrl-C"),
+        _ = term => tracing::info!("received SIGTERM"),
+    }
+}
+
+/// The recipe (or defaults) with command-line overrides applied.
+fn effective_config(recipe: &Recipe, o: &RecipeOverrides) -> Result<TrainConfig> {
+    let mut cfg = recipe::train_config(recipe)?;
+    let (alpha, iters) = match &cfg.learner {
+        Learner::Logistic {
+            alpha,
+            max_iterations,
+        }
+        | Learner::OvrLogistic {
+            alpha,
+            max_iterations,
+        } => (*alpha, *max_iterations),
+        Learner::NaiveBayes { alpha } => (*alpha, 200),
+    };
+    let alpha = o.alpha.unwrap_or(alpha);
+    let max_iterations = o.max_iterations.unwrap_or(iters);
+    let kind = o.learner.unwrap_or(match cfg.learner {
+        Learner::Logistic { .. } => LearnerKind::Logistic,
+        Learner::OvrLogistic { .. } => LearnerKind::OvrLogistic,
+        Learner::NaiveBayes { .. } => LearnerKind::NaiveBayes,
+    });
+    cfg.learner = match kind {
+        LearnerKind::Logistic => Learner::Logistic {
+            alpha,
+            max_iterations,
+        },
+        LearnerKind::OvrLogistic => Learner::OvrLogistic {
+            alpha,
+            max_iterations,
+        },
+        LearnerKind::NaiveBayes => Learner::NaiveBayes { alpha },
+    };
+    let f = &mut cfg.features;
+    f.ngrams = o.ngrams.unwrap_or(f.ngrams);
+    f.min_df = o.min_df.unwrap_or(f.min_df);
+    f.max_df = o.max_df.unwrap_or(f.max_df);
+    f.max_features = o.max_features.unwrap_or(f.max_features);
+    f.sublinear_tf = o.sublinear_tf.unwrap_or(f.sublinear_tf);
+    if let Some(name) = &o.stopwords {
+        f.stopwords = recipe::stopwords_named(name)?;
+    }
+    cfg.none_class = o.none_class.unwrap_or(cfg.none_class);
+    cfg.threshold_folds = o.threshold_folds.unwrap_or(cfg.threshold_folds);
+    cfg.seed = o.seed.unwrap_or(cfg.seed);
+    cfg.threads = o.threads.unwrap_or(cfg.threads);
+    recipe::check(&cfg)?;
+    Ok(cfg)
+}
+
+fn load_all(paths: &[PathBuf]) -> Result<(Vec<Example>, Vec<PathBuf>)> {
+    let mut examples = Vec::new();
+    let mut files = Vec::new();
+    for p in paths {
+        files.extend(corpus::data_files(p)?);
+        examples.extend(corpus::load(p)?);
+    }
+    Ok((examples, files))
+}
+
+/// Current time as RFC 3339 UTC (seconds precision).
+pub fn rfc3339_now() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn train_cmd(args: TrainArgs) -> Result<()> {
+    let recipe = match &args.recipe {
+        Some(p) => Recipe::load(p)?,
+        None => Recipe::default(),
+    };
+    let cfg = effective_config(&recipe, &args.overrides)?;
+    let data = if args.data.is_empty() {
+        recipe.data.clone()
+    } else {
+        args.data.clone()
+    };
+    if data.is_empty() {
+        return Err(Error::Data(
+            "no training data: pass --data FILE or a --recipe that lists data".into(),
+        ));
+    }
+    let (examples, files) = load_all(&data)?;
+    let name = args
+        .name
+        .clone()
+        .or(recipe.name.clone())
+        .unwrap_or_else(|| "paratag-custom".into());
+    let fingerprint = recipe::fingerprint(&cfg, &name, &recipe.topics, &files)?;
+    let meta = TrainMeta {
+        name,
+        trained_at: rfc3339_now(),
+        fingerprint,
+        descriptions: recipe.topics.clone(),
+    };
+    let topics = train::topics_of(&examples);
+    for t in &topics {
+        if !meta.descriptions.is_empty() && !meta.descriptions.contains_key(t) {
+            eprintln!("warning: topic {t:?} has no description in the recipe");
+        }
+    }
+    eprintln!(
+        "training on {} paragraphs ({} topics) with {}",
+        examples.len(),
+        topics.len(),
+        cfg.learner.describe()
+    );
+    let started = Instant::now();
+    let mut model = train::train(&examples, &cfg, &meta)?;
+    let train_secs = started.elapsed().as_secs_f64();
+    let folds = if args.no_eval {
+        0
+    } else if args.eval_folds > 0 {
+        args.eval_folds
+    } else {
+        recipe.eval_folds
+    };
+    if folds > 0 {
+        eprintln!("cross-validating ({folds} folds)…");
+        let report = train::cross_validate(&examples, &cfg, folds as usize)?;
+        print_report(&report);
+        let mut parts = model.to_parts();
+        parts.meta.evaluation = Some(train::summary(
+            &report,
+            &format!("{folds}-fold cross-validation on the training corpus"),
+        ));
+        model = format::seal(parts)?;
+    }
+    format::save(&model, &args.out)?;
+    println!(
+        "wrote {} ({} topics, {} terms, version {}, fingerprint {}) in {:.1} s (training {:.1} s)",
+        args.out.display(),
+        model.topics().len(),
+        model.featurizer().len(),
+        model.version(),
+        model.meta().fingerprint,
+        started.elapsed().as_secs_f64(),
+        train_secs
+    );
+    for (t, th) in model.topics().iter().zip(model.thresholds()) {
+        println!("  {t:<24} threshold {th:.2}");
+    }
+    Ok(())
+}
+
+fn print_report(r: &Report) {
+    println!("paragraphs: {}", r.n);
+    println!("accuracy:   {:.4}", r.accuracy);
+    println!("macro-F1:   {:.4}", r.macro_f1);
+    println!(
+        "{:<24} {:>9} {:>9} {:>9} {:>8}",
+        "class", "precision", "recall", "F1", "support"
+    );
+    for c in &r.classes {
+        println!(
+            "{:<24} {:>9.3} {:>9.3} {:>9.3} {:>8}",
+            c.class, c.precision, c.recall, c.f1, c.support
+        );
+    }
+    if !r.confusions.is_empty() {
+        println!("most frequent top-1 confusions (true -> predicted):");
+        for (t, p, n) in r.confusions.iter().take(10) {
+            println!("  {t} -> {p}: {n}");
+        }
+    }
+}
+
+fn eval_cmd(args: EvalArgs) -> Result<()> {
+    let recipe = match &args.recipe {
+        Some(p) => Recipe::load(p)?,
+        None => Recipe::default(),
+    };
+    let cfg = effective_config(&recipe, &args.overrides)?;
+    let started = Instant::now();
+    let (report, method) = match (&args.model, &args.train, &args.test) {
+        (Some(model), None, Some(test)) => {
+            let model = format::load(model)?;
+            let test = corpus::load(test)?;
+            (train::evaluate(&model, &test), "model on test set".to_string())
+        }
+        (None, Some(train_path), Some(test_path)) => {
+            let train_set = corpus::load(train_path)?;
+            let test = corpus::load(test_path)?;
+            let model = train::train(&train_set, &cfg, &TrainMeta::default())?;
+            (
+                train::evaluate(&model, &test),
+                format!(
+                    "trained on {}, tested on {}",
+                    train_path.display(),
+                    test_path.display()
+                ),
+            )
+        }
+        (None, None, None) if !args.data.is_empty() => {
+            let (examples, _) = load_all(&args.data)?;
+            let report = train::cross_validate(&examples, &cfg, args.folds as usize)?;
+            (report, format!("{}-fold cross-validation", args.folds))
+        }
+        _ => {
+            return Err(Error::Data(
+                "use --data FILE [--folds K], --train FILE --test FILE, or --model FILE --test FILE"
+                    .into(),
+            ));
+        }
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{method}; {}", cfg.learner.describe());
+    print_report(&report);
+    println!("time: {seconds:.1} s");
+    if args.json {
+        let json = serde_json::json!({
+            "method": method,
+            "accuracy": report.accuracy,
+            "macro_f1": report.macro_f1,
+            "n": report.n,
+            "classes": report.classes,
+            "confusions": report.confusions,
+            "seconds": seconds,
+            "config": cfg,
+        });
+        println!("{json}");
+    }
+    Ok(())
+}
+
+fn classify_cmd(args: ClassifyArgs) -> Result<()> {
+    let model = load_model(args.model.as_deref())?;
+    let mut input = String::new();
+    if args.input == "-" {
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .map_err(|e| Error::io("standard input", e))?;
+    } else {
+        input = std::fs::read_to_string(&args.input).map_err(|e| Error::io(&args.input, e))?;
+    }
+    if input.trim().is_empty() {
+        return Err(Error::Data("the input holds no text".into()));
+    }
+    let evidence = if args.explain { 5 } else { 0 };
+    let items: Vec<(usize, usize, Classification)> = if args.whole {
+        vec![(0, input.len(), model.classify(&input, evidence))]
+    } else {
+        extract(&model, &input, &ExtractOptions::default())
+            .passages
+            .into_iter()
+            .map(|p| {
+                let c = if evidence > 0 {
+                    model.classify(&input[p.span.start..p.span.end], evidence)
+                } else {
+                    p.classification
+                };
+                (p.span.start, p.span.end, c)
+            })
+            .collect()
+    };
+    if args.json {
+        let passages: Vec<serde_json::Value> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (b, e, c))| {
+                serde_json::json!({
+                    "index": i,
+                    "span": {"begin": b, "end": e},
+                    "labels": c.labels.iter().map(|&t| &model.topics()[t]).collect::<Vec<_>>(),
+                    "none_score": c.none_score,
+                    "scores": c.ranked().iter().map(|&t| serde_json::json!({
+                        "topic": model.topics()[t],
+                        "score": c.scores[t],
+                        "evidence": c.evidence.get(t).map(|ev| ev.iter().map(|e| serde_json::json!({
+                            "term": e.term, "weight": e.weight, "count": e.count
+                        })).collect::<Vec<_>>()).unwrap_or_default(),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "model": model.meta().name,
+            "model_version": model.version(),
+            "passages": passages,
+        });
+        println!("{out}");
+        return Ok(());
+    }
+    println!("model {} ({})", model.meta().name, model.version());
+    println!("{:>3}  {:<13} {:<40} {}", "#", "bytes", "labels", "text");
+    for (i, (b, e, c)) in items.iter().enumerate() {
+        let labels = if c.labels.is_empty() {
+            format!("(none {:.2})", c.none_score)
+        } else {
+            c.labels
+                .iter()
+                .map(|&t| format!("{} {:.2}", model.topics()[t], c.scores[t]))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let text: String = input[*b..*e].chars().take(60).collect();
+        let text = text.replace(['\n', '\r'], " ");
+        println!("{i:>3}  {:<13} {labels:<40} {text}", format!("{b}..{e}"));
+        if args.explain {
+            for &t in &c.labels {
+                let terms: Vec<String> = c.evidence[t]
+                    .iter()
+                    .map(|e| format!("{} ({:+.2})", e.term, e.weight))
+                    .collect();
+                println!("       {}: {}", model.topics()[t], terms.join(", "));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_now_is_well_formed() {
+        let s = rfc3339_now();
+        assert_eq!(s.len(), 20, "{s}");
+        assert!(s.starts_with("20") && s.ends_with('Z') && &s[10..11] == "T");
+    }
+}

@@ -1,0 +1,406 @@
+//! Features: the vocabulary, term weighting and the text → sparse vector transform.
+//!
+//! The same [`Featurizer`] builds the dense training matrix handed to linfa and the sparse
+//! vectors the scorer uses on the request path, so training and serving cannot drift apart.
+
+use crate::text::for_each_term;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+/// How term counts become feature values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weighting {
+    /// `tf · idf`, with `idf = ln((1 + n) / (1 + df)) + 1`, then the vector is L2-normalised.
+    TfIdf,
+    /// Raw term counts (for multinomial naive Bayes).
+    Counts,
+}
+
+/// Settings of the feature transform. Stored in the model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeatureConfig {
+    /// Longest n-gram: 1 (words) or 2 (words and pairs of adjacent words).
+    pub ngrams: u8,
+    /// Keep terms that occur in at least this many training paragraphs.
+    pub min_df: u32,
+    /// Drop terms that occur in more than this fraction of training paragraphs.
+    pub max_df: f32,
+    /// Keep at most this many terms (the most frequent by document frequency); 0 keeps all.
+    pub max_features: u32,
+    /// Use `1 + ln(tf)` instead of the raw count `tf`.
+    pub sublinear_tf: bool,
+    /// How counts become values.
+    pub weighting: Weighting,
+    /// Words ignored before n-grams are formed (lower case).
+    pub stopwords: Vec<String>,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        FeatureConfig {
+            ngrams: 2,
+            min_df: 2,
+            max_df: 0.5,
+            max_features: 0,
+            sublinear_tf: true,
+            weighting: Weighting::TfIdf,
+            stopwords: Vec::new(),
+        }
+    }
+}
+
+/// A short list of English function words, written for paratag; used when a recipe asks for
+/// `stopwords = "english"`.
+pub const ENGLISH_STOPWORDS: &[&str] = &[
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
+    "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
+    "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few",
+    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
+    "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its",
+    "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of",
+    "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own",
+    "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs",
+    "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to",
+    "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
+    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself",
+];
+
+/// One non-zero feature of a text.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Feature {
+    /// Column of the term in the vocabulary.
+    pub index: u32,
+    /// How often the term occurs in the text.
+    pub count: u32,
+    /// The feature value after weighting and normalisation.
+    pub value: f32,
+}
+
+/// Reusable buffers for [`Featurizer::transform`]; keep one per worker thread so transforming a
+/// text allocates nothing once the buffers have grown.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    term: String,
+    prev: String,
+    pair: String,
+    ids: Vec<u32>,
+    /// The features of the last transformed text, sorted by `index`.
+    pub features: Vec<Feature>,
+}
+
+/// The fitted vocabulary and transform.
+#[derive(Debug, Clone)]
+pub struct Featurizer {
+    config: FeatureConfig,
+    terms: Vec<String>,
+    idf: Vec<f32>,
+    index: FxHashMap<String, u32>,
+    stopwords: FxHashSet<String>,
+}
+
+impl Featurizer {
+    /// Builds a featurizer from stored parts, checking that they agree.
+    pub fn from_parts(
+        config: FeatureConfig,
+        terms: Vec<String>,
+        idf: Vec<f32>,
+    ) -> Result<Self, String> {
+        if terms.len() != idf.len() {
+            return Err(format!(
+                "{} terms but {} idf values",
+                terms.len(),
+                idf.len()
+            ));
+        }
+        if !(1..=2).contains(&config.ngrams) {
+            return Err(format!("ngrams must be 1 or 2, not {}", config.ngrams));
+        }
+        if let Some(bad) = idf.iter().find(|v| !v.is_finite() || **v <= 0.0) {
+            return Err(format!("idf value {bad} is not a positive number"));
+        }
+        let mut index = FxHashMap::with_capacity_and_hasher(terms.len(), Default::default());
+        for (i, t) in terms.iter().enumerate() {
+            if index.insert(t.clone(), i as u32).is_some() {
+                return Err(format!("term {t:?} appears twice in the vocabulary"));
+            }
+        }
+        let stopwords = config.stopwords.iter().cloned().collect();
+        Ok(Featurizer {
+            config,
+            terms,
+            idf,
+            index,
+            stopwords,
+        })
+    }
+
+    /// Learns the vocabulary and document frequencies from `docs`.
+    pub fn fit<S: AsRef<str>>(config: &FeatureConfig, docs: &[S]) -> Result<Self, String> {
+        if docs.is_empty() {
+            return Err("no documents to build a vocabulary from".into());
+        }
+        let stopwords: FxHashSet<String> = config.stopwords.iter().cloned().collect();
+        let mut df: FxHashMap<String, u32> = FxHashMap::default();
+        let mut seen: FxHashSet<String> = FxHashSet::default();
+        for doc in docs {
+            seen.clear();
+            each_ngram(doc.as_ref(), config.ngrams, &stopwords, &mut |t| {
+                if !seen.contains(t) {
+                    seen.insert(t.to_owned());
+                }
+            });
+            for t in seen.drain() {
+                *df.entry(t).or_insert(0) += 1;
+            }
+        }
+        let n = docs.len();
+        let max_count = (config.max_df as f64 * n as f64).floor() as u32;
+        let mut kept: Vec<(String, u32)> = df
+            .into_iter()
+            .filter(|(_, d)| *d >= config.min_df.max(1) && (*d <= max_count || n == 1))
+            .collect();
+        // Most frequent first, ties by term, so the cut is deterministic.
+        kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        if config.max_features > 0 {
+            kept.truncate(config.max_features as usize);
+        }
+        if kept.is_empty() {
+            return Err(format!(
+                "no term is in at least {} of the {n} documents and at most {:.0}% of them",
+                config.min_df, config.max_df * 100.0
+            ));
+        }
+        kept.sort_by(|a, b| a.0.cmp(&b.0));
+        let idf = kept
+            .iter()
+            .map(|(_, d)| (((1 + n) as f64 / (1 + *d) as f64).ln() + 1.0) as f32)
+            .collect();
+        let terms = kept.into_iter().map(|(t, _)| t).collect();
+        Featurizer::from_parts(config.clone(), terms, idf)
+    }
+
+    /// The feature settings.
+    pub fn config(&self) -> &FeatureConfig {
+        &self.config
+    }
+
+    /// The vocabulary, in column order.
+    pub fn terms(&self) -> &[String] {
+        &self.terms
+    }
+
+    /// Inverse document frequency of each column.
+    pub fn idf(&self) -> &[f32] {
+        &self.idf
+    }
+
+    /// Number of columns (terms).
+    pub fn len(&self) -> usize {
+        self.terms.len()
+    }
+
+    /// True when the vocabulary is empty (never for a fitted featurizer).
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Transforms `text` into `scratch.features` (sorted by column). Allocates nothing once the
+    /// scratch buffers have grown to the size of the text.
+    pub fn transform(&self, text: &str, scratch: &mut Scratch) {
+        let Scratch {
+            term,
+            prev,
+            pair,
+            ids,
+            features,
+        } = scratch;
+        ids.clear();
+        features.clear();
+        prev.clear();
+        let bigrams = self.config.ngrams >= 2;
+        for_each_term(text, term, |t| {
+            if self.stopwords.contains(t) {
+                return;
+            }
+            if let Some(&i) = self.index.get(t) {
+                ids.push(i);
+            }
+            if bigrams {
+                if !prev.is_empty() {
+                    pair.clear();
+                    pair.push_str(prev);
+                    pair.push(' ');
+                    pair.push_str(t);
+                    if let Some(&i) = self.index.get(pair.as_str()) {
+                        ids.push(i);
+                    }
+                }
+                prev.clear();
+                prev.push_str(t);
+            }
+        });
+        ids.sort_unstable();
+        let mut norm = 0.0f32;
+        let mut k = 0;
+        while k < ids.len() {
+            let id = ids[k];
+            let mut count = 0u32;
+            while k < ids.len() && ids[k] == id {
+                count += 1;
+                k += 1;
+            }
+            let value = match self.config.weighting {
+                Weighting::Counts => count as f32,
+                Weighting::TfIdf => {
+                    let tf = if self.config.sublinear_tf {
+                        1.0 + (count as f32).ln()
+                    } else {
+                        count as f32
+                    };
+                    tf * self.idf[id as usize]
+                }
+            };
+            norm += value * value;
+            features.push(Feature {
+                index: id,
+                count,
+                value,
+            });
+        }
+        if self.config.weighting == Weighting::TfIdf && norm > 0.0 {
+            let inv = 1.0 / norm.sqrt();
+            for f in features.iter_mut() {
+                f.value *= inv;
+            }
+        }
+    }
+
+    /// The dense `docs × terms` matrix of `docs`, for linfa's dense learners.
+    pub fn dense<S: AsRef<str>>(&self, docs: &[S]) -> ndarray::Array2<f32> {
+        let mut m = ndarray::Array2::<f32>::zeros((docs.len(), self.len()));
+        let mut scratch = Scratch::default();
+        for (r, doc) in docs.iter().enumerate() {
+            self.transform(doc.as_ref(), &mut scratch);
+            let mut row = m.row_mut(r);
+            for f in &scratch.features {
+                row[f.index as usize] = f.value;
+            }
+        }
+        m
+    }
+}
+
+/// Calls `f` with every n-gram (up to `ngrams` words) of `text`, skipping stopwords.
+fn each_ngram(text: &str, ngrams: u8, stopwords: &FxHashSet<String>, f: &mut dyn FnMut(&str)) {
+    let mut buf = String::new();
+    let mut prev = String::new();
+    let mut pair = String::new();
+    for_each_term(text, &mut buf, |t| {
+        if stopwords.contains(t) {
+            return;
+        }
+        f(t);
+        if ngrams >= 2 {
+            if !prev.is_empty() {
+                pair.clear();
+                pair.push_str(&prev);
+                pair.push(' ');
+                pair.push_str(t);
+                f(&pair);
+            }
+            prev.clear();
+            prev.push_str(t);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(ngrams: u8) -> FeatureConfig {
+        FeatureConfig {
+            ngrams,
+            min_df: 1,
+            max_df: 1.0,
+            ..FeatureConfig::default()
+        }
+    }
+
+    #[test]
+    fn vocabulary_respects_document_frequency_cut_offs() {
+        let docs = ["alpha beta", "alpha gamma", "alpha beta delta"];
+        let f = Featurizer::fit(
+            &FeatureConfig {
+                min_df: 2,
+                max_df: 0.9,
+                ..cfg(1)
+            },
+            &docs,
+        )
+        .unwrap();
+        // alpha is in every doc (> 90%), gamma and delta in one only.
+        assert_eq!(f.terms(), ["beta"]);
+    }
+
+    #[test]
+    fn bigrams_skip_stopwords_and_vocabulary_is_sorted() {
+        let config = FeatureConfig {
+            stopwords: vec!["the".into()],
+            ..cfg(2)
+        };
+        let f = Featurizer::fit(&config, &["the trade deal", "trade deal talks"]).unwrap();
+        assert_eq!(
+            f.terms(),
+            ["deal", "deal talks", "talks", "trade", "trade deal"]
+        );
+    }
+
+    #[test]
+    fn max_features_keeps_the_most_frequent_terms() {
+        let config = FeatureConfig {
+            max_features: 2,
+            ..cfg(1)
+        };
+        let f = Featurizer::fit(&config, &["a1 b1 c1", "a1 b1", "a1 zz"]).unwrap();
+        assert_eq!(f.terms(), ["a1", "b1"]);
+    }
+
+    #[test]
+    fn tfidf_vectors_are_l2_normalised_with_sublinear_tf() {
+        let f = Featurizer::fit(&cfg(1), &["vaccine vaccine trial", "trial ends"]).unwrap();
+        let mut s = Scratch::default();
+        f.transform("vaccine vaccine vaccine trial unknownword", &mut s);
+        let norm: f32 = s.features.iter().map(|x| x.value * x.value).sum();
+        assert!((norm - 1.0).abs() < 1e-5);
+        let vaccine = s.features.iter().find(|x| f.terms()[x.index as usize] == "vaccine");
+        assert_eq!(vaccine.map(|x| x.count), Some(3));
+        // tf 3 -> 1 + ln 3; idf(vaccine) = ln(3/2) + 1; idf(trial) = ln(3/3) + 1 = 1.
+        let v = (1.0 + 3f32.ln()) * ((3.0f32 / 2.0).ln() + 1.0);
+        let expected = v / (v * v + 1.0).sqrt();
+        assert!((vaccine.unwrap().value - expected).abs() < 1e-5);
+    }
+
+    #[test]
+    fn dense_rows_match_sparse_transform() {
+        let docs = ["trade talks resume", "vaccine talks"];
+        let f = Featurizer::fit(&cfg(2), &docs).unwrap();
+        let m = f.dense(&docs);
+        let mut s = Scratch::default();
+        f.transform(docs[1], &mut s);
+        for feat in &s.features {
+            assert_eq!(m[[1, feat.index as usize]], feat.value);
+        }
+        let nonzero = m.row(1).iter().filter(|v| **v != 0.0).count();
+        assert_eq!(nonzero, s.features.len());
+    }
+
+    #[test]
+    fn inconsistent_parts_are_refused() {
+        assert!(Featurizer::from_parts(cfg(1), vec!["a".into()], vec![]).is_err());
+        assert!(Featurizer::from_parts(cfg(1), vec!["a".into(), "a".into()], vec![1.0, 1.0]).is_err());
+        assert!(Featurizer::from_parts(cfg(3), vec![], vec![]).is_err());
+        assert!(Featurizer::from_parts(cfg(1), vec!["a".into()], vec![f32::NAN]).is_err());
+    }
+}

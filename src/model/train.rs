@@ -1,0 +1,708 @@
+//! Training with linfa, threshold selection on held-out folds, and cross-validation.
+//!
+//! linfa's learners take dense matrices, so the [`Featurizer`] builds a dense `f32` matrix of the
+//! training paragraphs; the fitted coefficients are exported into paratag's own sparse
+//! [`Model`]. Multi-label paragraphs become one training row per topic for the softmax learners
+//! (multinomial logistic regression, naive Bayes) and a positive for each of their topics in the
+//! one-vs-rest learner.
+
+use super::features::{FeatureConfig, Featurizer, Weighting};
+use super::metrics::{self, Report};
+use super::{Classification, Decision, EvalSummary, Link, Model, ModelMeta, ModelParts, format};
+use crate::corpus::Example;
+use crate::error::{Error, Result};
+use linfa::DatasetBase;
+use linfa::traits::Fit;
+use ndarray::{Array1, Array2, Axis};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A linfa learner and its hyperparameters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Learner {
+    /// `linfa_logistic::MultiLogisticRegression` (softmax over topics and "none").
+    Logistic {
+        /// L2 penalty `alpha` (linfa's loss is a sum over rows plus `alpha/2 · ‖W‖²`).
+        alpha: f32,
+        /// L-BFGS iterations.
+        max_iterations: u64,
+    },
+    /// One `linfa_logistic::LogisticRegression` per topic (independent sigmoids).
+    OvrLogistic {
+        /// L2 penalty, as for `Logistic`.
+        alpha: f32,
+        /// L-BFGS iterations per topic.
+        max_iterations: u64,
+    },
+    /// `linfa_bayes::MultinomialNb` on raw term counts.
+    NaiveBayes {
+        /// Additive (Laplace/Lidstone) smoothing.
+        alpha: f32,
+    },
+}
+
+impl Learner {
+    /// A short description for model cards and `GetModelInfo`.
+    pub fn describe(&self) -> String {
+        match self {
+            Learner::Logistic {
+                alpha,
+                max_iterations,
+            } => format!(
+                "linfa-logistic MultiLogisticRegression (alpha={alpha}, {max_iterations} L-BFGS iterations)"
+            ),
+            Learner::OvrLogistic {
+                alpha,
+                max_iterations,
+            } => format!(
+                "one-vs-rest linfa-logistic LogisticRegression (alpha={alpha}, {max_iterations} L-BFGS iterations)"
+            ),
+            Learner::NaiveBayes { alpha } => format!("linfa-bayes MultinomialNb (alpha={alpha})"),
+        }
+    }
+}
+
+/// Everything that decides how a model is trained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Feature settings.
+    pub features: FeatureConfig,
+    /// The learner.
+    pub learner: Learner,
+    /// For softmax learners: give "none" paragraphs their own output (true), or leave them out
+    /// of fitting and let thresholds decide when no topic applies (false).
+    pub none_class: bool,
+    /// Folds of out-of-fold predictions used to choose the per-topic thresholds.
+    pub threshold_folds: u32,
+    /// Seed for fold assignment.
+    pub seed: u64,
+    /// Worker threads for independent fits (folds, one-vs-rest topics); 0 = all cores.
+    pub threads: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            features: FeatureConfig::default(),
+            learner: Learner::Logistic {
+                alpha: 0.1,
+                max_iterations: 200,
+            },
+            none_class: true,
+            threshold_folds: 3,
+            seed: 42,
+            threads: 0,
+        }
+    }
+}
+
+/// Metadata to attach to a trained model.
+#[derive(Debug, Clone, Default)]
+pub struct TrainMeta {
+    /// Model name.
+    pub name: String,
+    /// Training time (RFC 3339).
+    pub trained_at: String,
+    /// Fingerprint of the inputs.
+    pub fingerprint: String,
+    /// Topic descriptions.
+    pub descriptions: BTreeMap<String, String>,
+}
+
+/// The topic list of a data set, sorted.
+pub fn topics_of(examples: &[Example]) -> Vec<String> {
+    let mut topics: Vec<String> = examples
+        .iter()
+        .flat_map(|e| e.topics.iter().cloned())
+        .collect();
+    topics.sort();
+    topics.dedup();
+    topics
+}
+
+/// Trains a model on `examples`: fits the vocabulary and the learner, then chooses per-topic
+/// thresholds from out-of-fold predictions when the model makes multi-label decisions.
+pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &TrainMeta) -> Result<Model> {
+    let topics = topics_of(examples);
+    if topics.is_empty() {
+        return Err(Error::Training(
+            "the data has no topic labels: at least one paragraph needs a topic".into(),
+        ));
+    }
+    let decision = decision_for(examples);
+    let mut model = fit_once(examples, &topics, cfg, decision, meta)?;
+    if decision == Decision::Thresholds {
+        let thresholds = choose_thresholds(examples, &topics, cfg, meta)?;
+        let mut parts = model.to_parts();
+        parts.thresholds = thresholds;
+        model = format::seal(parts)?;
+    }
+    Ok(model)
+}
+
+/// Multi-label or abstaining data gets thresholds; single-label data without "none" gets argmax.
+fn decision_for(examples: &[Example]) -> Decision {
+    if examples.iter().any(|e| e.topics.len() != 1) {
+        Decision::Thresholds
+    } else {
+        Decision::Argmax
+    }
+}
+
+/// Fits vocabulary and learner once, with default thresholds of 0.5.
+fn fit_once(
+    examples: &[Example],
+    topics: &[String],
+    cfg: &TrainConfig,
+    decision: Decision,
+    meta: &TrainMeta,
+) -> Result<Model> {
+    let mut features = cfg.features.clone();
+    if matches!(cfg.learner, Learner::NaiveBayes { .. }) {
+        features.weighting = Weighting::Counts;
+    }
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    let featurizer = Featurizer::fit(&features, &texts).map_err(Error::Training)?;
+    let x = featurizer.dense(&texts);
+    let topic_ids: Vec<Vec<usize>> = examples
+        .iter()
+        .map(|e| {
+            e.topics
+                .iter()
+                .filter_map(|t| topics.iter().position(|x| x == t))
+                .collect()
+        })
+        .collect();
+    let fitted = match &cfg.learner {
+        Learner::Logistic {
+            alpha,
+            max_iterations,
+        } => fit_multinomial(&x, &topic_ids, topics.len(), cfg.none_class, *alpha, *max_iterations)?,
+        Learner::OvrLogistic {
+            alpha,
+            max_iterations,
+        } => fit_ovr(&x, &topic_ids, topics.len(), *alpha, *max_iterations, cfg.threads)?,
+        Learner::NaiveBayes { alpha } => fit_naive_bayes(&x, &topic_ids, topics.len(), cfg.none_class, *alpha)?,
+    };
+    let algorithm = format!(
+        "{}; {} features ({}, min_df={}, max_df={}, max_features={}{}{})",
+        cfg.learner.describe(),
+        featurizer.len(),
+        if features.ngrams == 2 {
+            "words and word pairs"
+        } else {
+            "words"
+        },
+        features.min_df,
+        features.max_df,
+        features.max_features,
+        match features.weighting {
+            Weighting::TfIdf if features.sublinear_tf => ", sublinear tf-idf, L2-normalised",
+            Weighting::TfIdf => ", tf-idf, L2-normalised",
+            Weighting::Counts => ", raw counts",
+        },
+        if features.stopwords.is_empty() {
+            ""
+        } else {
+            ", stopwords removed"
+        }
+    );
+    format::seal(ModelParts {
+        meta: ModelMeta {
+            name: meta.name.clone(),
+            trained_at: meta.trained_at.clone(),
+            corpus_size: examples.len() as u32,
+            algorithm,
+            fingerprint: meta.fingerprint.clone(),
+            evaluation: None,
+            descriptions: meta.descriptions.clone(),
+        },
+        topics: topics.to_vec(),
+        featurizer,
+        link: fitted.link,
+        decision,
+        outputs: fitted.outputs,
+        weights: fitted.weights,
+        bias: fitted.bias,
+        thresholds: vec![0.5; topics.len()],
+    })
+}
+
+/// Coefficients exported from a linfa model.
+struct Fitted {
+    link: Link,
+    outputs: Vec<Option<usize>>,
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// Training rows for softmax learners: one row per (paragraph, topic), plus "none" rows.
+/// Class `n_topics` stands for "none".
+fn softmax_rows(topic_ids: &[Vec<usize>], n_topics: usize, none_class: bool) -> (Vec<usize>, Vec<usize>) {
+    let mut rows = Vec::new();
+    let mut y = Vec::new();
+    for (i, ts) in topic_ids.iter().enumerate() {
+        if ts.is_empty() {
+            if none_class {
+                rows.push(i);
+                y.push(n_topics);
+            }
+        } else {
+            for &t in ts {
+                rows.push(i);
+                y.push(t);
+            }
+        }
+    }
+    (rows, y)
+}
+
+fn output_map(classes: &[usize], n_topics: usize) -> Result<Vec<Option<usize>>> {
+    let outputs: Vec<Option<usize>> = classes
+        .iter()
+        .map(|&c| (c < n_topics).then_some(c))
+        .collect();
+    if outputs.iter().flatten().count() != n_topics {
+        return Err(Error::Training(
+            "every topic needs at least one training paragraph in each fit".into(),
+        ));
+    }
+    Ok(outputs)
+}
+
+fn fit_multinomial(
+    x: &Array2<f32>,
+    topic_ids: &[Vec<usize>],
+    n_topics: usize,
+    none_class: bool,
+    alpha: f32,
+    max_iterations: u64,
+) -> Result<Fitted> {
+    let (rows, y) = softmax_rows(topic_ids, n_topics, none_class);
+    let xr = x.select(Axis(0), &rows);
+    let data = DatasetBase::new(xr, Array1::from(y));
+    let model = linfa_logistic::MultiLogisticRegression::default()
+        .alpha(alpha)
+        .max_iterations(max_iterations)
+        .fit(&data)
+        .map_err(|e| Error::Training(format!("logistic regression: {e}")))?;
+    let outputs = output_map(model.classes(), n_topics)?;
+    Ok(Fitted {
+        link: Link::Softmax,
+        outputs,
+        weights: model.params().iter().copied().collect(),
+        bias: model.intercept().to_vec(),
+    })
+}
+
+fn fit_ovr(
+    x: &Array2<f32>,
+    topic_ids: &[Vec<usize>],
+    n_topics: usize,
+    alpha: f32,
+    max_iterations: u64,
+    threads: usize,
+) -> Result<Fitted> {
+    let per_topic = parallel_map((0..n_topics).collect(), threads, |t| {
+        let y: Array1<bool> = topic_ids.iter().map(|ts| ts.contains(&t)).collect();
+        let data = DatasetBase::new(x.view(), y);
+        let m = linfa_logistic::LogisticRegression::default()
+            .alpha(alpha)
+            .max_iterations(max_iterations)
+            .fit(&data)
+            .map_err(|e| Error::Training(format!("logistic regression for topic {t}: {e}")))?;
+        // linfa gives the probability of the larger label; for bool that is `true`.
+        if !m.labels().pos.class {
+            return Err(Error::Internal("unexpected positive class".into()));
+        }
+        Ok((m.params().to_vec(), m.intercept()))
+    })?;
+    let v = x.ncols();
+    let mut weights = vec![0.0f32; v * n_topics];
+    let mut bias = Vec::with_capacity(n_topics);
+    for (t, (w, b)) in per_topic.into_iter().enumerate() {
+        for (j, wj) in w.into_iter().enumerate() {
+            weights[j * n_topics + t] = wj;
+        }
+        bias.push(b);
+    }
+    Ok(Fitted {
+        link: Link::Sigmoid,
+        outputs: (0..n_topics).map(Some).collect(),
+        weights,
+        bias,
+    })
+}
+
+fn fit_naive_bayes(
+    x: &Array2<f32>,
+    topic_ids: &[Vec<usize>],
+    n_topics: usize,
+    none_class: bool,
+    alpha: f32,
+) -> Result<Fitted> {
+    use linfa_bayes::NaiveBayes;
+    let (rows, y) = softmax_rows(topic_ids, n_topics, none_class);
+    let xr = x.select(Axis(0), &rows).mapv(f64::from);
+    let data = DatasetBase::new(xr, Array1::from(y));
+    let model = {
+        // linfa-bayes 0.8.1 prints every class histogram to stderr with a leftover `dbg!`.
+        let _quiet = crate::model::train::quiet_stderr::Guard::new();
+        linfa_bayes::MultinomialNb::params()
+            .alpha(f64::from(alpha))
+            .fit(&data)
+            .map_err(|e| Error::Training(format!("naive Bayes: {e}")))?
+    };
+    // The joint log-likelihood is linear in the counts: probe it at 0 and at unit vectors.
+    let v = x.ncols();
+    let zero = Array2::<f64>::zeros((1, v));
+    let base = model.joint_log_likelihood(zero.view());
+    let mut classes: Vec<usize> = base.keys().map(|c| **c).collect();
+    classes.sort_unstable();
+    let k = classes.len();
+    let bias: Vec<f32> = classes.iter().map(|c| base[c][0] as f32).collect();
+    let mut weights = vec![0.0f32; v * k];
+    const CHUNK: usize = 512;
+    let mut start = 0;
+    while start < v {
+        let n = CHUNK.min(v - start);
+        let mut probe = Array2::<f64>::zeros((n, v));
+        for i in 0..n {
+            probe[[i, start + i]] = 1.0;
+        }
+        let jll = model.joint_log_likelihood(probe.view());
+        for (ci, c) in classes.iter().enumerate() {
+            let col = &jll[c];
+            for i in 0..n {
+                weights[(start + i) * k + ci] = (col[i] - base[c][0]) as f32;
+            }
+        }
+        start += n;
+    }
+    Ok(Fitted {
+        link: Link::Softmax,
+        outputs: output_map(&classes, n_topics)?,
+        weights,
+        bias,
+    })
+}
+
+/// Silences the process's stderr while alive (for a noisy dependency). Only used around a fit,
+/// on the command line and in tests, never while serving.
+mod quiet_stderr {
+    /// Restores stderr on drop.
+    pub struct Guard {
+        saved: i32,
+    }
+
+    impl Guard {
+        pub fn new() -> Option<Guard> {
+            // SAFETY: plain POSIX fd calls on descriptors we own; failures leave stderr as is.
+            unsafe {
+                let saved = libc::dup(2);
+                if saved < 0 {
+                    return None;
+                }
+                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                if null < 0 {
+                    libc::close(saved);
+                    return None;
+                }
+                libc::dup2(null, 2);
+                libc::close(null);
+                Some(Guard { saved })
+            }
+        }
+    }
+
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            // SAFETY: `saved` is a descriptor duplicated in `new` and owned by this guard.
+            unsafe {
+                libc::dup2(self.saved, 2);
+                libc::close(self.saved);
+            }
+        }
+    }
+}
+
+/// Runs `f` over `items` on up to `threads` threads (0 = all cores), keeping the input order.
+pub fn parallel_map<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    }
+    .min(items.len().max(1));
+    if threads <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let n = items.len();
+    let queue = std::sync::Mutex::new(items.into_iter().enumerate());
+    let results: Vec<std::sync::Mutex<Option<Result<R>>>> =
+        (0..n).map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let next = match queue.lock() {
+                        Ok(mut q) => q.next(),
+                        Err(_) => None,
+                    };
+                    let Some((i, item)) = next else { break };
+                    let r = f(item);
+                    if let Ok(mut slot) = results[i].lock() {
+                        *slot = Some(r);
+                    }
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err(Error::Internal("a training worker failed".into())))
+        })
+        .collect()
+}
+
+/// Deterministic fold of each example: stratified by first topic ("none" for none), shuffled
+/// with `seed`, dealt round-robin so folds have near-equal size and class balance.
+pub fn folds(examples: &[Example], k: usize, seed: u64) -> Vec<usize> {
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in examples.iter().enumerate() {
+        let key = e.topics.first().map_or("", String::as_str);
+        groups.entry(key).or_default().push(i);
+    }
+    let mut rng = SplitMix64(seed);
+    let mut fold = vec![0; examples.len()];
+    let mut next = 0usize;
+    for (_, mut idx) in groups {
+        for i in (1..idx.len()).rev() {
+            let j = (rng.next() % (i as u64 + 1)) as usize;
+            idx.swap(i, j);
+        }
+        for i in idx {
+            fold[i] = next % k.max(1);
+            next += 1;
+        }
+    }
+    fold
+}
+
+/// SplitMix64, a small deterministic generator for shuffling folds.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// Out-of-fold topic scores: every example scored by a model that did not see it.
+fn out_of_fold_scores(
+    examples: &[Example],
+    topics: &[String],
+    cfg: &TrainConfig,
+    k: usize,
+    meta: &TrainMeta,
+) -> Result<Vec<Vec<f32>>> {
+    let assignment = folds(examples, k, cfg.seed);
+    let decision = decision_for(examples);
+    let per_fold = parallel_map((0..k).collect(), cfg.threads, |f| {
+        let train: Vec<Example> = examples
+            .iter()
+            .zip(&assignment)
+            .filter(|(_, a)| **a != f)
+            .map(|(e, _)| e.clone())
+            .collect();
+        let model = fit_once(&train, topics, &single_threaded(cfg), decision, meta)?;
+        Ok(examples
+            .iter()
+            .zip(&assignment)
+            .enumerate()
+            .filter(|(_, (_, a))| **a == f)
+            .map(|(i, (e, _))| (i, model.classify(&e.text, 0).scores))
+            .collect::<Vec<_>>())
+    })?;
+    let mut scores = vec![Vec::new(); examples.len()];
+    for (i, s) in per_fold.into_iter().flatten() {
+        scores[i] = s;
+    }
+    Ok(scores)
+}
+
+/// Within a parallel map over folds, each fit runs on one thread.
+fn single_threaded(cfg: &TrainConfig) -> TrainConfig {
+    TrainConfig {
+        threads: 1,
+        ..cfg.clone()
+    }
+}
+
+/// Chooses each topic's threshold to maximise its F1 on out-of-fold predictions. Among equally
+/// good thresholds the middle one is taken, so the choice does not sit on an edge.
+fn choose_thresholds(
+    examples: &[Example],
+    topics: &[String],
+    cfg: &TrainConfig,
+    meta: &TrainMeta,
+) -> Result<Vec<f32>> {
+    let k = cfg.threshold_folds.max(2) as usize;
+    let scores = out_of_fold_scores(examples, topics, cfg, k, meta)?;
+    Ok(topics
+        .iter()
+        .enumerate()
+        .map(|(t, topic)| {
+            let truth: Vec<bool> = examples.iter().map(|e| e.topics.contains(topic)).collect();
+            best_threshold(&scores.iter().map(|s| s[t]).collect::<Vec<_>>(), &truth)
+        })
+        .collect())
+}
+
+/// The threshold in [0.02, 0.98] (steps of 0.01) that maximises F1 of `score >= threshold`.
+pub fn best_threshold(scores: &[f32], truth: &[bool]) -> f32 {
+    let grid: Vec<f32> = (2..=98).map(|i| i as f32 / 100.0).collect();
+    let f1s: Vec<f64> = grid
+        .iter()
+        .map(|&th| {
+            let (mut tp, mut fp, mut fn_) = (0u32, 0u32, 0u32);
+            for (s, t) in scores.iter().zip(truth) {
+                match (*s >= th, *t) {
+                    (true, true) => tp += 1,
+                    (true, false) => fp += 1,
+                    (false, true) => fn_ += 1,
+                    _ => {}
+                }
+            }
+            if tp == 0 {
+                0.0
+            } else {
+                2.0 * tp as f64 / (2.0 * tp as f64 + fp as f64 + fn_ as f64)
+            }
+        })
+        .collect();
+    let best = f1s.iter().copied().fold(0.0, f64::max);
+    if best == 0.0 {
+        return 0.5;
+    }
+    let ties: Vec<usize> = (0..grid.len())
+        .filter(|&i| f1s[i] >= best - 1e-12)
+        .collect();
+    grid[ties[ties.len() / 2]]
+}
+
+/// Predicted label lists of `model` for `examples`.
+pub fn predict_labels(model: &Model, examples: &[Example]) -> Vec<Vec<String>> {
+    examples
+        .iter()
+        .map(|e| labels_of(model, &model.classify(&e.text, 0)))
+        .collect()
+}
+
+fn labels_of(model: &Model, c: &Classification) -> Vec<String> {
+    c.labels.iter().map(|&t| model.topics()[t].clone()).collect()
+}
+
+/// Scores `model` on `examples`.
+pub fn evaluate(model: &Model, examples: &[Example]) -> Report {
+    let truth: Vec<Vec<String>> = examples.iter().map(|e| e.topics.clone()).collect();
+    metrics::report(&truth, &predict_labels(model, examples))
+}
+
+/// K-fold cross-validation: each fold is predicted by a model trained (including its threshold
+/// selection) on the other folds only.
+pub fn cross_validate(examples: &[Example], cfg: &TrainConfig, k: usize) -> Result<Report> {
+    if k < 2 || k > examples.len() {
+        return Err(Error::Training(format!(
+            "cross-validation needs between 2 and {} folds, not {k}",
+            examples.len()
+        )));
+    }
+    let topics = topics_of(examples);
+    let assignment = folds(examples, k, cfg.seed);
+    let meta = TrainMeta::default();
+    let per_fold = parallel_map((0..k).collect(), cfg.threads, |f| {
+        let (train_part, test_part): (Vec<_>, Vec<_>) = examples
+            .iter()
+            .zip(&assignment)
+            .partition(|(_, a)| **a != f);
+        let train_part: Vec<Example> = train_part.into_iter().map(|(e, _)| e.clone()).collect();
+        let missing: Vec<&String> = topics
+            .iter()
+            .filter(|t| !train_part.iter().any(|e| e.topics.contains(t)))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Training(format!(
+                "fold {f} has no training paragraph for {missing:?}; use fewer folds"
+            )));
+        }
+        let model = train(&train_part, &single_threaded(cfg), &meta)?;
+        Ok(test_part
+            .into_iter()
+            .map(|(e, _)| (e.topics.clone(), labels_of(&model, &model.classify(&e.text, 0))))
+            .collect::<Vec<_>>())
+    })?;
+    let (truth, predicted): (Vec<_>, Vec<_>) = per_fold.into_iter().flatten().unzip();
+    Ok(metrics::report(&truth, &predicted))
+}
+
+/// Summarises a report for storage in a model file.
+pub fn summary(report: &Report, method: &str) -> EvalSummary {
+    EvalSummary {
+        method: method.to_owned(),
+        accuracy: report.accuracy,
+        macro_f1: report.macro_f1,
+        classes: report.classes.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn best_threshold_maximises_f1_and_takes_the_middle_of_ties() {
+        let scores = [0.9, 0.8, 0.3, 0.2, 0.1];
+        let truth = [true, true, false, false, false];
+        // Every threshold in (0.3, 0.8] separates perfectly; the middle of that plateau is chosen.
+        let th = best_threshold(&scores, &truth);
+        assert!(th > 0.3 && th <= 0.8, "{th}");
+        assert!((th - 0.55).abs() < 0.011, "{th}");
+        assert_eq!(best_threshold(&[0.1, 0.2], &[false, false]), 0.5);
+    }
+
+    #[test]
+    fn folds_are_stratified_balanced_and_deterministic() {
+        let ex: Vec<Example> = (0..30)
+            .map(|i| Example {
+                text: format!("t{i}"),
+                topics: if i % 3 == 0 { vec![] } else { vec![format!("c{}", i % 3)] },
+                subtheme: None,
+                origin: String::new(),
+            })
+            .collect();
+        let a = folds(&ex, 5, 7);
+        assert_eq!(a, folds(&ex, 5, 7));
+        assert_ne!(a, folds(&ex, 5, 8));
+        for f in 0..5 {
+            assert_eq!(a.iter().filter(|x| **x == f).count(), 6);
+            for class in 0..3 {
+                let n = (0..30).filter(|&i| a[i] == f && i % 3 == class).count();
+                assert_eq!(n, 2, "fold {f} class {class}");
+            }
+        }
+    }
+}

@@ -1,0 +1,341 @@
+//! The `paratag.v1.TopicClassifier` handlers: validate the request, run the model, convert the
+//! answer. Validation happens here, at the edge; the model never sees an invalid request.
+
+use super::pb;
+use super::{Phase, State};
+use crate::error::{Error, Result};
+use crate::extract::{ExtractOptions, extract};
+use crate::model::{Classification, Model};
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+
+/// Work above this many bytes of text runs on the blocking pool instead of the async reactor.
+const BLOCKING_BYTES: usize = 32 * 1024;
+/// Default and largest number of evidence terms per topic.
+const DEFAULT_EVIDENCE: u32 = 5;
+const MAX_EVIDENCE: u32 = 50;
+
+/// Implementation of the TopicClassifier service.
+#[derive(Clone)]
+pub struct TopicService {
+    state: Arc<State>,
+}
+
+impl TopicService {
+    pub(super) fn new(state: Arc<State>) -> Self {
+        TopicService { state }
+    }
+
+    /// The current model, or UNAVAILABLE while it is still warming up. While shutting down the
+    /// server keeps answering until its connections close, so callers lose nothing.
+    fn model(&self) -> Result<Arc<Model>> {
+        match self.state.phase() {
+            Phase::Serving | Phase::Stopping => Ok(self.state.model.load_full()),
+            Phase::Starting => Err(Error::Unavailable(
+                "the model is still warming up; retry shortly".into(),
+            )),
+        }
+    }
+}
+
+/// Options shared by Classify and ClassifyBatch, after validation.
+#[derive(Debug, Clone, Copy)]
+struct ScoreOptions {
+    top_k: usize,
+    min_score: f32,
+    evidence: usize,
+}
+
+fn score_options(top_k: u32, min_score: f32, explain: bool, max_evidence: u32) -> Result<ScoreOptions> {
+    let min_score = check_min_score(min_score)?;
+    if max_evidence > MAX_EVIDENCE {
+        return Err(Error::invalid(
+            "max_evidence",
+            format!("must be at most {MAX_EVIDENCE}, not {max_evidence}"),
+        ));
+    }
+    let evidence = match (explain, max_evidence) {
+        (false, _) => 0,
+        (true, 0) => DEFAULT_EVIDENCE,
+        (true, n) => n,
+    } as usize;
+    Ok(ScoreOptions {
+        top_k: top_k as usize,
+        min_score,
+        evidence,
+    })
+}
+
+fn check_min_score(min_score: f32) -> Result<f32> {
+    if min_score.is_nan() || !(0.0..=1.0).contains(&min_score) {
+        return Err(Error::invalid(
+            "min_score",
+            format!("must be a probability between 0 and 1, not {min_score}"),
+        ));
+    }
+    Ok(min_score)
+}
+
+/// Checks one input text: not blank, not over `max` bytes.
+fn check_text(field: &str, text: &str, max: u32) -> Result<()> {
+    if text.len() > max as usize {
+        return Err(Error::invalid(
+            field,
+            format!(
+                "is {} bytes; the limit is {max} bytes (see GetModelInfo limits)",
+                text.len()
+            ),
+        ));
+    }
+    if text.trim().is_empty() {
+        return Err(Error::invalid(field, "must contain some non-whitespace text"));
+    }
+    Ok(())
+}
+
+/// Resolves topic ids to indices, naming the first unknown one.
+fn resolve_topics(model: &Model, topics: &[String]) -> Result<Vec<usize>> {
+    topics
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            model.topic_index(t).ok_or_else(|| {
+                Error::invalid(
+                    format!("topics[{i}]"),
+                    format!(
+                        "unknown topic {t:?}; this model's topics are: {}",
+                        model.topics().join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Topic scores for a response: best first, cut by `min_score` and `top_k`.
+fn topic_scores(model: &Model, c: &Classification, top_k: usize, min_score: f32) -> Vec<pb::TopicScore> {
+    let limit = if top_k == 0 { usize::MAX } else { top_k };
+    c.ranked()
+        .into_iter()
+        .filter(|&t| c.scores[t] >= min_score)
+        .take(limit)
+        .map(|t| pb::TopicScore {
+            topic: model.topics()[t].clone(),
+            score: c.scores[t],
+            threshold: model.thresholds()[t],
+            evidence: c
+                .evidence
+                .get(t)
+                .map(|ev| {
+                    ev.iter()
+                        .map(|e| pb::Evidence {
+                            term: e.term.clone(),
+                            weight: e.weight,
+                            count: e.count,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn labels(model: &Model, c: &Classification) -> Vec<String> {
+    c.labels.iter().map(|&t| model.topics()[t].clone()).collect()
+}
+
+fn classify_one(model: &Model, text: &str, opts: ScoreOptions) -> pb::ClassifyResponse {
+    let c = model.classify(text, opts.evidence);
+    pb::ClassifyResponse {
+        labels: labels(model, &c),
+        topics: topic_scores(model, &c, opts.top_k, opts.min_score),
+        model_version: model.version().to_owned(),
+        none_score: c.none_score,
+    }
+}
+
+/// Runs `f` inline for small inputs and on the blocking pool for large ones.
+async fn run_sized<T: Send + 'static>(
+    bytes: usize,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T> {
+    if bytes < BLOCKING_BYTES {
+        Ok(f())
+    } else {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| Error::Internal(format!("worker failed: {e}")))
+    }
+}
+
+#[tonic::async_trait]
+impl pb::topic_classifier_server::TopicClassifier for TopicService {
+    async fn classify(
+        &self,
+        request: Request<pb::ClassifyRequest>,
+    ) -> Result<Response<pb::ClassifyResponse>, Status> {
+        let req = request.into_inner();
+        let model = self.model()?;
+        check_text("text", &req.text, self.state.limits.max_text_bytes)?;
+        let opts = score_options(req.top_k, req.min_score, req.explain, req.max_evidence)?;
+        let bytes = req.text.len();
+        let resp = run_sized(bytes, move || classify_one(&model, &req.text, opts)).await?;
+        Ok(Response::new(resp))
+    }
+
+    async fn classify_batch(
+        &self,
+        request: Request<pb::ClassifyBatchRequest>,
+    ) -> Result<Response<pb::ClassifyBatchResponse>, Status> {
+        let req = request.into_inner();
+        let model = self.model()?;
+        let limits = self.state.limits;
+        if req.texts.is_empty() {
+            return Err(Error::invalid("texts", "must contain at least one text").into());
+        }
+        if req.texts.len() > limits.max_batch_items as usize {
+            return Err(Error::invalid(
+                "texts",
+                format!(
+                    "has {} texts; the limit is {} per batch (see GetModelInfo limits)",
+                    req.texts.len(),
+                    limits.max_batch_items
+                ),
+            )
+            .into());
+        }
+        for (i, t) in req.texts.iter().enumerate() {
+            check_text(&format!("texts[{i}]"), t, limits.max_text_bytes)?;
+        }
+        let opts = score_options(req.top_k, req.min_score, req.explain, req.max_evidence)?;
+        let bytes = req.texts.iter().map(String::len).sum();
+        let resp = run_sized(bytes, move || pb::ClassifyBatchResponse {
+            results: req
+                .texts
+                .iter()
+                .map(|t| classify_one(&model, t, opts))
+                .collect(),
+            model_version: model.version().to_owned(),
+        })
+        .await?;
+        Ok(Response::new(resp))
+    }
+
+    async fn extract(
+        &self,
+        request: Request<pb::ExtractRequest>,
+    ) -> Result<Response<pb::ExtractResponse>, Status> {
+        let req = request.into_inner();
+        let model = self.model()?;
+        check_text("document", &req.document, self.state.limits.max_document_bytes)?;
+        let topics = resolve_topics(&model, &req.topics)?;
+        let min_score = check_min_score(req.min_score)?;
+        let bytes = req.document.len();
+        let resp = run_sized(bytes, move || {
+            let doc = &req.document;
+            let x = extract(&model, doc, &ExtractOptions { topics });
+            pb::ExtractResponse {
+                total_passages: x.total as u32,
+                model_version: model.version().to_owned(),
+                passages: x
+                    .passages
+                    .iter()
+                    .map(|p| pb::Passage {
+                        index: p.index as u32,
+                        text: doc[p.span.start..p.span.end].to_owned(),
+                        span: Some(pb::Span {
+                            begin: p.span.start as u32,
+                            end: p.span.end as u32,
+                        }),
+                        labels: labels(&model, &p.classification),
+                        topics: topic_scores(&model, &p.classification, 0, min_score),
+                        none_score: p.classification.none_score,
+                    })
+                    .collect(),
+            }
+        })
+        .await?;
+        Ok(Response::new(resp))
+    }
+
+    async fn get_model_info(
+        &self,
+        _request: Request<pb::GetModelInfoRequest>,
+    ) -> Result<Response<pb::ModelInfo>, Status> {
+        let model = self.model()?;
+        let meta = model.meta();
+        let limits = self.state.limits;
+        let evaluation = meta.evaluation.as_ref().map(|e| pb::Evaluation {
+            method: e.method.clone(),
+            accuracy: e.accuracy as f32,
+            macro_f1: e.macro_f1 as f32,
+            topics: e
+                .classes
+                .iter()
+                .map(|c| pb::TopicMetrics {
+                    topic: c.class.clone(),
+                    precision: c.precision as f32,
+                    recall: c.recall as f32,
+                    f1: c.f1 as f32,
+                    support: c.support,
+                })
+                .collect(),
+        });
+        Ok(Response::new(pb::ModelInfo {
+            name: meta.name.clone(),
+            version: model.version().to_owned(),
+            topics: model
+                .topics()
+                .iter()
+                .zip(model.thresholds())
+                .map(|(t, th)| pb::TopicInfo {
+                    id: t.clone(),
+                    description: meta.descriptions.get(t).cloned().unwrap_or_default(),
+                    threshold: *th,
+                })
+                .collect(),
+            trained_at: meta.trained_at.clone(),
+            corpus_size: meta.corpus_size,
+            algorithm: meta.algorithm.clone(),
+            evaluation,
+            limits: Some(pb::Limits {
+                max_text_bytes: limits.max_text_bytes,
+                max_batch_items: limits.max_batch_items,
+                max_document_bytes: limits.max_document_bytes,
+                max_message_bytes: limits.max_message_bytes,
+            }),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_score_must_be_a_probability() {
+        for bad in [f32::NAN, -0.1, 1.5, f32::INFINITY] {
+            let e = check_min_score(bad).unwrap_err().to_string();
+            assert!(e.starts_with("min_score:"), "{e}");
+        }
+        assert_eq!(check_min_score(0.0).unwrap(), 0.0);
+        assert_eq!(check_min_score(1.0).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn text_checks_name_the_field_and_the_limit() {
+        assert!(check_text("text", " \n\t", 10).unwrap_err().to_string().starts_with("text:"));
+        let e = check_text("texts[3]", "abcdefghijk", 10).unwrap_err().to_string();
+        assert!(e.starts_with("texts[3]:") && e.contains("limit is 10 bytes"), "{e}");
+        assert!(check_text("text", "ok", 10).is_ok());
+    }
+
+    #[test]
+    fn evidence_defaults_and_limits() {
+        assert_eq!(score_options(0, 0.0, false, 7).unwrap().evidence, 0);
+        assert_eq!(score_options(0, 0.0, true, 0).unwrap().evidence, 5);
+        assert_eq!(score_options(0, 0.0, true, 9).unwrap().evidence, 9);
+        let e = score_options(0, 0.0, true, 51).unwrap_err().to_string();
+        assert!(e.starts_with("max_evidence:"), "{e}");
+    }
+}

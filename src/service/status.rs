@@ -1,0 +1,55 @@
+//! The single mapping from paratag's [`Error`] to gRPC status codes.
+//!
+//! | error | code | should a caller retry? |
+//! |---|---|---|
+//! | `InvalidArgument` | `INVALID_ARGUMENT`, with a `google.rpc.BadRequest` detail naming the field | no: fix the request |
+//! | `Unavailable` | `UNAVAILABLE` | yes, with back-off or on another replica |
+//! | anything else | `INTERNAL`; the detail is logged, not sent | no |
+
+use crate::error::Error;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+impl From<Error> for Status {
+    fn from(err: Error) -> Status {
+        match err {
+            Error::InvalidArgument { field, reason } => Status::with_error_details(
+                Code::InvalidArgument,
+                format!("{field}: {reason}"),
+                ErrorDetails::with_bad_request_violation(field, reason),
+            ),
+            Error::Unavailable(why) => Status::unavailable(why),
+            other => {
+                tracing::error!(error = %other, "request failed with an internal error");
+                Status::internal("internal error; the server log has the details")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_argument_names_the_field_in_message_and_details() {
+        let s = Status::from(Error::invalid("texts[2]", "must not be empty"));
+        assert_eq!(s.code(), Code::InvalidArgument);
+        assert_eq!(s.message(), "texts[2]: must not be empty");
+        let details = s.get_error_details();
+        let v = &details.bad_request().unwrap().field_violations[0];
+        assert_eq!(v.field, "texts[2]");
+        assert_eq!(v.description, "must not be empty");
+    }
+
+    #[test]
+    fn unavailable_is_retryable_and_internal_errors_leak_nothing() {
+        assert_eq!(
+            Status::from(Error::Unavailable("warming up".into())).code(),
+            Code::Unavailable
+        );
+        let s = Status::from(Error::Internal("secret path /etc/x".into()));
+        assert_eq!(s.code(), Code::Internal);
+        assert!(!s.message().contains("/etc/x"));
+    }
+}

@@ -1,0 +1,9 @@
+//! Text handling: tokenising text into terms and splitting documents into paragraphs.
+//!
+//! This module knows nothing about models or the service; everything above it builds on it.
+
+pub mod segment;
+pub mod tokenize;
+
+pub use segment::paragraphs;
+pub use tokenize::{Span, for_each_term, normalize_into, raw_tokens, terms};

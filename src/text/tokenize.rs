@@ -1,0 +1,290 @@
+//! Unicode-aware tokenisation for the bag-of-words model.
+//!
+//! A *raw token* is a byte span of the input: a run of letters and digits, possibly joined by an
+//! apostrophe or hyphen that has a letter or digit on both sides ("China's", "covid-19"), or a
+//! dotted acronym ("U.N."). Han, Hiragana and Katakana characters, which are written without
+//! spaces, are one token each. [`normalize_into`] turns a raw token into the *term* the model
+//! sees: lower case, one apostrophe and one hyphen form, no acronym dots, no possessive "'s".
+//!
+//! Both steps work on borrowed text and a caller-owned buffer, so tokenising allocates nothing
+//! per token.
+
+/// Byte span `[start, end)` of a raw token in the text it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// Offset of the token's first byte.
+    pub start: usize,
+    /// Offset one past the token's last byte.
+    pub end: usize,
+}
+
+/// Iterator over the raw tokens of a text; see the module documentation for the rules.
+#[derive(Debug, Clone)]
+pub struct RawTokens<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+/// Returns an iterator over the raw tokens of `text`.
+pub fn raw_tokens(text: &str) -> RawTokens<'_> {
+    RawTokens { text, pos: 0 }
+}
+
+/// True for characters that make up words.
+#[inline]
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// True for characters of scripts written without spaces, tokenised one character each.
+#[inline]
+fn is_unspaced_script(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK extension A
+        | 0x4E00..=0x9FFF    // CJK unified ideographs
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0x20000..=0x3FFFF) // CJK extensions B and later
+}
+
+/// Apostrophes that may join two parts of a word.
+#[inline]
+fn is_apostrophe(c: char) -> bool {
+    matches!(c, '\'' | '\u{2019}' | '\u{02BC}')
+}
+
+/// Hyphens that may join two parts of a word.
+#[inline]
+fn is_hyphen(c: char) -> bool {
+    matches!(c, '-' | '\u{2010}' | '\u{2011}')
+}
+
+impl<'a> RawTokens<'a> {
+    /// Character at byte offset `at`, if any.
+    #[inline]
+    fn char_at(&self, at: usize) -> Option<char> {
+        self.text.get(at..).and_then(|s| s.chars().next())
+    }
+
+    /// If a dotted acronym of single letters ("U.N.", "U.S.A.") starts at `start`, returns its end.
+    fn acronym_end(&self, start: usize) -> Option<usize> {
+        let mut pos = start;
+        let mut letters = 0;
+        loop {
+            let c = self.char_at(pos)?;
+            if !c.is_alphabetic() || is_unspaced_script(c) {
+                break;
+            }
+            let after = pos + c.len_utf8();
+            if self.char_at(after) != Some('.') {
+                break;
+            }
+            // The letter must stand alone: not followed by another word character before the dot.
+            letters += 1;
+            pos = after + 1;
+            match self.char_at(pos) {
+                Some(n) if n.is_alphabetic() && self.char_at(pos + n.len_utf8()) == Some('.') => {}
+                _ => break,
+            }
+        }
+        (letters >= 2).then_some(pos)
+    }
+}
+
+impl Iterator for RawTokens<'_> {
+    type Item = Span;
+
+    fn next(&mut self) -> Option<Span> {
+        let bytes = self.text.as_bytes();
+        // Skip to the start of the next token.
+        let start = loop {
+            if self.pos >= bytes.len() {
+                return None;
+            }
+            let b = bytes[self.pos];
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
+                    break self.pos;
+                }
+                self.pos += 1;
+            } else {
+                let c = self.char_at(self.pos)?;
+                if is_word_char(c) {
+                    break self.pos;
+                }
+                self.pos += c.len_utf8();
+            }
+        };
+        let first = self.char_at(start)?;
+        if is_unspaced_script(first) {
+            self.pos = start + first.len_utf8();
+            return Some(Span {
+                start,
+                end: self.pos,
+            });
+        }
+        if let Some(end) = self.acronym_end(start) {
+            self.pos = end;
+            return Some(Span { start, end });
+        }
+        // Extend over word characters and single inner joiners.
+        let mut end = start;
+        let mut pos = start;
+        while pos < bytes.len() {
+            let b = bytes[pos];
+            if b < 0x80 && b.is_ascii_alphanumeric() {
+                pos += 1;
+                end = pos;
+                continue;
+            }
+            let Some(c) = self.char_at(pos) else { break };
+            if is_word_char(c) && !is_unspaced_script(c) {
+                pos += c.len_utf8();
+                end = pos;
+            } else if (is_apostrophe(c) || is_hyphen(c))
+                && self
+                    .char_at(pos + c.len_utf8())
+                    .is_some_and(|n| is_word_char(n) && !is_unspaced_script(n))
+            {
+                pos += c.len_utf8();
+            } else {
+                break;
+            }
+        }
+        self.pos = end;
+        Some(Span { start, end })
+    }
+}
+
+/// Writes the term for the raw token `raw` into `out` (cleared first) and returns whether the
+/// token is kept: tokens without a letter ("2021") and one-character tokens other than
+/// ideographs are dropped.
+pub fn normalize_into(raw: &str, out: &mut String) -> bool {
+    out.clear();
+    let mut letters = 0usize;
+    let mut chars = 0usize;
+    let mut ideograph = false;
+    if raw.is_ascii() {
+        for &b in raw.as_bytes() {
+            if b == b'.' {
+                continue;
+            }
+            if b.is_ascii_alphabetic() {
+                letters += 1;
+            }
+            chars += 1;
+            out.push(b.to_ascii_lowercase() as char);
+        }
+    } else {
+        for c in raw.chars() {
+            if c == '.' {
+                continue;
+            }
+            chars += 1;
+            if c.is_alphabetic() {
+                letters += 1;
+            }
+            if is_unspaced_script(c) {
+                ideograph = true;
+            }
+            if is_apostrophe(c) {
+                out.push('\'');
+            } else if is_hyphen(c) {
+                out.push('-');
+            } else if c.is_uppercase() {
+                out.extend(c.to_lowercase());
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    // Possessive: "china's" -> "china".
+    if out.len() > 2 && out.ends_with("'s") {
+        out.truncate(out.len() - 2);
+        chars -= 2;
+    }
+    letters > 0 && (chars >= 2 || ideograph)
+}
+
+/// Calls `f` with each kept term of `text`, in order, reusing `buf` for the normalised form.
+pub fn for_each_term(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    for span in raw_tokens(text) {
+        if normalize_into(&text[span.start..span.end], buf) {
+            f(buf);
+        }
+    }
+}
+
+/// The kept terms of `text` as owned strings (a convenience for training and tests; the
+/// scoring path uses [`for_each_term`]).
+pub fn terms(text: &str) -> Vec<String> {
+    let mut buf = String::new();
+    let mut out = Vec::new();
+    for_each_term(text, &mut buf, |t| out.push(t.to_owned()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(text: &str) -> Vec<&str> {
+        raw_tokens(text).map(|s| &text[s.start..s.end]).collect()
+    }
+
+    #[test]
+    fn splits_on_spaces_and_punctuation() {
+        assert_eq!(
+            raw("Talks, in Ankara; ended (late)."),
+            ["Talks", "in", "Ankara", "ended", "late"]
+        );
+    }
+
+    #[test]
+    fn keeps_inner_apostrophes_and_hyphens_only() {
+        assert_eq!(
+            raw("China’s third-phase trials -- 'quoted' rock-"),
+            ["China’s", "third-phase", "trials", "quoted", "rock"]
+        );
+        assert_eq!(terms("China’s Covid-19 vaccine"), ["china", "covid-19", "vaccine"]);
+        assert_eq!(terms("Turkey's O’Neill don't"), ["turkey", "o'neill", "don't"]);
+    }
+
+    #[test]
+    fn lower_cases_unicode_and_keeps_accents() {
+        assert_eq!(terms("Çavuşoğlu MET İstanbul Ärzte"), ["çavuşoğlu", "met", "i̇stanbul", "ärzte"]);
+    }
+
+    #[test]
+    fn joins_dotted_acronyms() {
+        assert_eq!(terms("the U.N. and U.S.A. met"), ["the", "un", "and", "usa", "met"]);
+        // A sentence-final single letter is not an acronym.
+        assert_eq!(terms("plan B. Then"), ["plan", "then"]);
+    }
+
+    #[test]
+    fn drops_numbers_and_single_letters() {
+        assert_eq!(terms("In 2021 a G20 of 50th"), ["in", "g20", "of", "50th"]);
+    }
+
+    #[test]
+    fn splits_ideographs_one_per_token() {
+        assert_eq!(terms("中国外交 talks"), ["中", "国", "外", "交", "talks"]);
+        assert_eq!(raw("東京タワー"), ["東", "京", "タ", "ワ", "ー"]);
+    }
+
+    #[test]
+    fn spans_cut_the_text_exactly() {
+        let text = "“Mutual trust,” 👍 said Wang—again.";
+        for span in raw_tokens(text) {
+            assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
+        }
+        assert_eq!(raw(text), ["Mutual", "trust", "said", "Wang", "again"]);
+    }
+
+    #[test]
+    fn empty_and_symbol_only_texts_have_no_terms() {
+        assert!(terms("").is_empty());
+        assert!(terms("  --- ... 123 !!").is_empty());
+    }
+}
