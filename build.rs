@@ -11,10 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let fds = protox::compile([proto], ["proto"])?;
     let out_dir = PathBuf::from(env::var("OUT_DIR")?);
-    fs::write(
-        out_dir.join("paratag_descriptor.bin"),
-        fds.encode_to_vec(),
-    )?;
+    fs::write(out_dir.join("paratag_descriptor.bin"), fds.encode_to_vec())?;
 
     tonic_prost_build::configure()
         .build_client(true)

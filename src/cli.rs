@@ -300,7 +300,10 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
         (Some(model), None, Some(test)) => {
             let model = format::load(model)?;
             let test = corpus::load(test)?;
-            (train::evaluate(&model, &test), "model on test set".to_string())
+            (
+                train::evaluate(&model, &test),
+                "model on test set".to_string(),
+            )
         }
         (None, Some(train_path), Some(test_path)) => {
             let train_set = corpus::load(train_path)?;

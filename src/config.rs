@@ -164,7 +164,9 @@ impl ServeArgs {
             if v.is_finite() && (0.0..=3600.0).contains(&v) {
                 Ok(Duration::from_secs_f64(v))
             } else {
-                Err(format!("--{name} must be between 0 and 3600 seconds, not {v}"))
+                Err(format!(
+                    "--{name} must be between 0 and 3600 seconds, not {v}"
+                ))
             }
         };
         Ok(ServeConfig {
@@ -336,7 +338,9 @@ mod tests {
 
     #[test]
     fn inconsistent_limits_are_refused_with_a_reason() {
-        let err = serve(&["--max-message-bytes", "1000"]).validate().unwrap_err();
+        let err = serve(&["--max-message-bytes", "1000"])
+            .validate()
+            .unwrap_err();
         assert!(err.contains("--max-message-bytes"), "{err}");
         let err = serve(&["--max-batch-items", "0"]).validate().unwrap_err();
         assert!(err.contains("--max-batch-items"), "{err}");

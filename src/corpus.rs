@@ -182,7 +182,12 @@ mod tests {
     #[test]
     fn reads_tsv_with_none_and_multiple_labels() {
         let mut out = Vec::new();
-        parse_tsv("earn\tprofit rose\nnone\tweather\na,b\tboth\n", "t", &mut out).unwrap();
+        parse_tsv(
+            "earn\tprofit rose\nnone\tweather\na,b\tboth\n",
+            "t",
+            &mut out,
+        )
+        .unwrap();
         assert_eq!(out[0].topics, ["earn"]);
         assert!(out[1].topics.is_empty());
         assert_eq!(out[2].topics, ["a", "b"]);
@@ -195,7 +200,8 @@ mod tests {
         assert!(err.to_string().starts_with("f.jsonl:2:"), "{err}");
         let err = parse_tsv("no tab here", "f.tsv", &mut out).unwrap_err();
         assert!(err.to_string().contains("f.tsv:1"), "{err}");
-        let err = parse_jsonl("{\"text\":\"x\",\"topics\":[\"Bad Id\"]}", "f", &mut out).unwrap_err();
+        let err =
+            parse_jsonl("{\"text\":\"x\",\"topics\":[\"Bad Id\"]}", "f", &mut out).unwrap_err();
         assert!(err.to_string().contains("not a valid id"), "{err}");
         let err = parse_jsonl("{\"text\":\"  \",\"topics\":[]}", "f", &mut out).unwrap_err();
         assert!(err.to_string().contains("empty text"), "{err}");

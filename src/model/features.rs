@@ -53,17 +53,132 @@ impl Default for FeatureConfig {
 /// A short list of English function words, written for paratag; used when a recipe asks for
 /// `stopwords = "english"`.
 pub const ENGLISH_STOPWORDS: &[&str] = &[
-    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any",
-    "are", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both",
-    "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during", "each", "few",
-    "for", "from", "further", "had", "has", "have", "having", "he", "her", "here", "hers",
-    "herself", "him", "himself", "his", "how", "i", "if", "in", "into", "is", "it", "its",
-    "itself", "just", "me", "more", "most", "my", "myself", "no", "nor", "not", "now", "of",
-    "off", "on", "once", "only", "or", "other", "our", "ours", "ourselves", "out", "over", "own",
-    "same", "she", "should", "so", "some", "such", "than", "that", "the", "their", "theirs",
-    "them", "themselves", "then", "there", "these", "they", "this", "those", "through", "to",
-    "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which",
-    "while", "who", "whom", "why", "will", "with", "would", "you", "your", "yours", "yourself",
+    "a",
+    "about",
+    "above",
+    "after",
+    "again",
+    "against",
+    "all",
+    "also",
+    "am",
+    "an",
+    "and",
+    "any",
+    "are",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "could",
+    "did",
+    "do",
+    "does",
+    "doing",
+    "down",
+    "during",
+    "each",
+    "few",
+    "for",
+    "from",
+    "further",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "hers",
+    "herself",
+    "him",
+    "himself",
+    "his",
+    "how",
+    "i",
+    "if",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "itself",
+    "just",
+    "me",
+    "more",
+    "most",
+    "my",
+    "myself",
+    "no",
+    "nor",
+    "not",
+    "now",
+    "of",
+    "off",
+    "on",
+    "once",
+    "only",
+    "or",
+    "other",
+    "our",
+    "ours",
+    "ourselves",
+    "out",
+    "over",
+    "own",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "such",
+    "than",
+    "that",
+    "the",
+    "their",
+    "theirs",
+    "them",
+    "themselves",
+    "then",
+    "there",
+    "these",
+    "they",
+    "this",
+    "those",
+    "through",
+    "to",
+    "too",
+    "under",
+    "until",
+    "up",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "whom",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
+    "yours",
+    "yourself",
 ];
 
 /// One non-zero feature of a text.
@@ -168,7 +283,8 @@ impl Featurizer {
         if kept.is_empty() {
             return Err(format!(
                 "no term is in at least {} of the {n} documents and at most {:.0}% of them",
-                config.min_df, config.max_df * 100.0
+                config.min_df,
+                config.max_df * 100.0
             ));
         }
         kept.sort_by(|a, b| a.0.cmp(&b.0));
@@ -374,7 +490,10 @@ mod tests {
         f.transform("vaccine vaccine vaccine trial unknownword", &mut s);
         let norm: f32 = s.features.iter().map(|x| x.value * x.value).sum();
         assert!((norm - 1.0).abs() < 1e-5);
-        let vaccine = s.features.iter().find(|x| f.terms()[x.index as usize] == "vaccine");
+        let vaccine = s
+            .features
+            .iter()
+            .find(|x| f.terms()[x.index as usize] == "vaccine");
         assert_eq!(vaccine.map(|x| x.count), Some(3));
         // tf 3 -> 1 + ln 3; idf(vaccine) = ln(3/2) + 1; idf(trial) = ln(3/3) + 1 = 1.
         let v = (1.0 + 3f32.ln()) * ((3.0f32 / 2.0).ln() + 1.0);
@@ -399,7 +518,9 @@ mod tests {
     #[test]
     fn inconsistent_parts_are_refused() {
         assert!(Featurizer::from_parts(cfg(1), vec!["a".into()], vec![]).is_err());
-        assert!(Featurizer::from_parts(cfg(1), vec!["a".into(), "a".into()], vec![1.0, 1.0]).is_err());
+        assert!(
+            Featurizer::from_parts(cfg(1), vec!["a".into(), "a".into()], vec![1.0, 1.0]).is_err()
+        );
         assert!(Featurizer::from_parts(cfg(3), vec![], vec![]).is_err());
         assert!(Featurizer::from_parts(cfg(1), vec!["a".into()], vec![f32::NAN]).is_err());
     }

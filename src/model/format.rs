@@ -226,7 +226,10 @@ fn decode_payload(payload: &[u8], crc: u32) -> Result<Model, String> {
             .ok_or_else(|| "weight count overflows".to_string())?,
     )?;
     if !r.bytes.is_empty() {
-        return Err(format!("{} unexpected bytes after the weights", r.bytes.len()));
+        return Err(format!(
+            "{} unexpected bytes after the weights",
+            r.bytes.len()
+        ));
     }
     let featurizer = Featurizer::from_parts(header.features, terms, idf)?;
     let version = version_string(&header.meta, crc);

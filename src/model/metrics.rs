@@ -109,7 +109,11 @@ pub fn report(truth: &[Vec<String>], predicted: &[Vec<String>]) -> Report {
     confusions.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (&a.0, &a.1).cmp(&(&b.0, &b.1))));
     Report {
         n,
-        accuracy: if n == 0 { 0.0 } else { correct as f64 / n as f64 },
+        accuracy: if n == 0 {
+            0.0
+        } else {
+            correct as f64 / n as f64
+        },
         macro_f1,
         classes,
         confusions,

@@ -49,6 +49,10 @@ pub enum Decision {
     Argmax,
     /// Every topic whose probability reaches its own threshold (multi-label; may be empty).
     Thresholds,
+    /// The best output decides first: when it is a topic, that topic is the first label; when
+    /// it is the "none" class, there is no forced label. Other topics join when they reach
+    /// their thresholds. Used by softmax models with a "none" class.
+    BestThenThresholds,
 }
 
 /// Quality figures stored with a model and reported by `GetModelInfo`.
@@ -252,7 +256,7 @@ impl Model {
 
     /// True when the model can say "none of the topics".
     pub fn can_abstain(&self) -> bool {
-        self.decision == Decision::Thresholds
+        self.decision != Decision::Argmax
     }
 
     /// True when two models compute the same function (same vocabulary, weights, thresholds),

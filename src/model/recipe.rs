@@ -101,8 +101,8 @@ impl Recipe {
     /// Reads a recipe and resolves its data paths against the recipe's directory.
     pub fn load(path: &Path) -> Result<Recipe> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut recipe: Recipe = toml::from_str(&text)
-            .map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+        let mut recipe: Recipe =
+            toml::from_str(&text).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
         let base = path.parent().unwrap_or(Path::new("."));
         for d in &mut recipe.data {
             if d.is_relative() {

@@ -38,6 +38,12 @@ impl Classification {
         self.labels.first().copied()
     }
 
+    /// The topic with the highest probability, unless "none" is more probable still.
+    pub fn best_topic(&self) -> Option<usize> {
+        let first = *self.ranked().first()?;
+        (self.scores[first] > self.none_score).then_some(first)
+    }
+
     /// Topic indices sorted by score, best first (ties by index).
     pub fn ranked(&self) -> Vec<usize> {
         let mut order: Vec<usize> = (0..self.scores.len()).collect();
@@ -156,6 +162,13 @@ impl Model {
                 .into_iter()
                 .filter(|&t| c.scores[t] >= self.thresholds()[t])
                 .collect(),
+            Decision::BestThenThresholds => {
+                let best = c.best_topic();
+                c.ranked()
+                    .into_iter()
+                    .filter(|&t| Some(t) == best || c.scores[t] >= self.thresholds()[t])
+                    .collect()
+            }
         };
         c
     }

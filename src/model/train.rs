@@ -130,9 +130,9 @@ pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &TrainMeta) -> Resul
             "the data has no topic labels: at least one paragraph needs a topic".into(),
         ));
     }
-    let decision = decision_for(examples);
+    let decision = decision_for(examples, cfg);
     let mut model = fit_once(examples, &topics, cfg, decision, meta)?;
-    if decision == Decision::Thresholds {
+    if decision != Decision::Argmax {
         let thresholds = choose_thresholds(examples, &topics, cfg, meta)?;
         let mut parts = model.to_parts();
         parts.thresholds = thresholds;
@@ -141,12 +141,16 @@ pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &TrainMeta) -> Resul
     Ok(model)
 }
 
-/// Multi-label or abstaining data gets thresholds; single-label data without "none" gets argmax.
-fn decision_for(examples: &[Example]) -> Decision {
-    if examples.iter().any(|e| e.topics.len() != 1) {
-        Decision::Thresholds
-    } else {
+/// Single-label data without "none" paragraphs gets argmax; otherwise a softmax model with a
+/// "none" class lets its best output decide first, and every other model uses thresholds.
+fn decision_for(examples: &[Example], cfg: &TrainConfig) -> Decision {
+    let has_none = examples.iter().any(|e| e.topics.is_empty());
+    if !has_none && examples.iter().all(|e| e.topics.len() == 1) {
         Decision::Argmax
+    } else if has_none && cfg.none_class && !matches!(cfg.learner, Learner::OvrLogistic { .. }) {
+        Decision::BestThenThresholds
+    } else {
+        Decision::Thresholds
     }
 }
 
@@ -174,16 +178,31 @@ fn fit_once(
                 .collect()
         })
         .collect();
+    let n = topics.len();
     let fitted = match &cfg.learner {
         Learner::Logistic {
             alpha,
             max_iterations,
-        } => fit_multinomial(&x, &topic_ids, topics.len(), cfg.none_class, *alpha, *max_iterations)?,
+        } => export_multinomial(
+            &fit_multinomial(&x, &topic_ids, n, cfg.none_class, *alpha, *max_iterations)?,
+            n,
+        )?,
         Learner::OvrLogistic {
             alpha,
             max_iterations,
-        } => fit_ovr(&x, &topic_ids, topics.len(), *alpha, *max_iterations, cfg.threads)?,
-        Learner::NaiveBayes { alpha } => fit_naive_bayes(&x, &topic_ids, topics.len(), cfg.none_class, *alpha)?,
+        } => export_ovr(&fit_ovr(
+            &x,
+            &topic_ids,
+            n,
+            *alpha,
+            *max_iterations,
+            cfg.threads,
+        )?)?,
+        Learner::NaiveBayes { alpha } => export_naive_bayes(
+            &fit_naive_bayes(&x, &topic_ids, n, cfg.none_class, *alpha)?,
+            x.ncols(),
+            n,
+        )?,
     };
     let algorithm = format!(
         "{}; {} features ({}, min_df={}, max_df={}, max_features={}{}{})",
@@ -239,7 +258,11 @@ struct Fitted {
 
 /// Training rows for softmax learners: one row per (paragraph, topic), plus "none" rows.
 /// Class `n_topics` stands for "none".
-fn softmax_rows(topic_ids: &[Vec<usize>], n_topics: usize, none_class: bool) -> (Vec<usize>, Vec<usize>) {
+fn softmax_rows(
+    topic_ids: &[Vec<usize>],
+    n_topics: usize,
+    none_class: bool,
+) -> (Vec<usize>, Vec<usize>) {
     let mut rows = Vec::new();
     let mut y = Vec::new();
     for (i, ts) in topic_ids.iter().enumerate() {
@@ -278,21 +301,27 @@ fn fit_multinomial(
     none_class: bool,
     alpha: f32,
     max_iterations: u64,
-) -> Result<Fitted> {
+) -> Result<linfa_logistic::MultiFittedLogisticRegression<f32, usize>> {
     let (rows, y) = softmax_rows(topic_ids, n_topics, none_class);
     let xr = x.select(Axis(0), &rows);
     let data = DatasetBase::new(xr, Array1::from(y));
-    let model = linfa_logistic::MultiLogisticRegression::default()
+    linfa_logistic::MultiLogisticRegression::default()
         .alpha(alpha)
         .max_iterations(max_iterations)
         .fit(&data)
-        .map_err(|e| Error::Training(format!("logistic regression: {e}")))?;
-    let outputs = output_map(model.classes(), n_topics)?;
+        .map_err(|e| Error::Training(format!("logistic regression: {e}")))
+}
+
+/// Exports a multinomial model: `params()` is `terms × classes`, already row-major by term.
+fn export_multinomial(
+    m: &linfa_logistic::MultiFittedLogisticRegression<f32, usize>,
+    n_topics: usize,
+) -> Result<Fitted> {
     Ok(Fitted {
         link: Link::Softmax,
-        outputs,
-        weights: model.params().iter().copied().collect(),
-        bias: model.intercept().to_vec(),
+        outputs: output_map(m.classes(), n_topics)?,
+        weights: m.params().iter().copied().collect(),
+        bias: m.intercept().to_vec(),
     })
 }
 
@@ -303,29 +332,32 @@ fn fit_ovr(
     alpha: f32,
     max_iterations: u64,
     threads: usize,
-) -> Result<Fitted> {
-    let per_topic = parallel_map((0..n_topics).collect(), threads, |t| {
+) -> Result<Vec<linfa_logistic::FittedLogisticRegression<f32, bool>>> {
+    parallel_map((0..n_topics).collect(), threads, |t| {
         let y: Array1<bool> = topic_ids.iter().map(|ts| ts.contains(&t)).collect();
         let data = DatasetBase::new(x.view(), y);
-        let m = linfa_logistic::LogisticRegression::default()
+        linfa_logistic::LogisticRegression::default()
             .alpha(alpha)
             .max_iterations(max_iterations)
             .fit(&data)
-            .map_err(|e| Error::Training(format!("logistic regression for topic {t}: {e}")))?;
-        // linfa gives the probability of the larger label; for bool that is `true`.
-        if !m.labels().pos.class {
-            return Err(Error::Internal("unexpected positive class".into()));
-        }
-        Ok((m.params().to_vec(), m.intercept()))
-    })?;
-    let v = x.ncols();
+            .map_err(|e| Error::Training(format!("logistic regression for topic {t}: {e}")))
+    })
+}
+
+/// Exports one-vs-rest models: one weight column and bias per topic.
+fn export_ovr(models: &[linfa_logistic::FittedLogisticRegression<f32, bool>]) -> Result<Fitted> {
+    let n_topics = models.len();
+    let v = models.first().map_or(0, |m| m.params().len());
     let mut weights = vec![0.0f32; v * n_topics];
     let mut bias = Vec::with_capacity(n_topics);
-    for (t, (w, b)) in per_topic.into_iter().enumerate() {
-        for (j, wj) in w.into_iter().enumerate() {
-            weights[j * n_topics + t] = wj;
+    for (t, m) in models.iter().enumerate() {
+        // linfa scores its "positive" label, which is the MORE FREQUENT of the two (usually
+        // `false` here). P(true) = σ(z) if `true` is positive, else 1 − σ(z) = σ(−z).
+        let sign = if m.labels().pos.class { 1.0 } else { -1.0 };
+        for (j, wj) in m.params().iter().enumerate() {
+            weights[j * n_topics + t] = sign * *wj;
         }
-        bias.push(b);
+        bias.push(sign * m.intercept());
     }
     Ok(Fitted {
         link: Link::Sigmoid,
@@ -341,21 +373,26 @@ fn fit_naive_bayes(
     n_topics: usize,
     none_class: bool,
     alpha: f32,
-) -> Result<Fitted> {
-    use linfa_bayes::NaiveBayes;
+) -> Result<linfa_bayes::MultinomialNb<f64, usize>> {
     let (rows, y) = softmax_rows(topic_ids, n_topics, none_class);
     let xr = x.select(Axis(0), &rows).mapv(f64::from);
     let data = DatasetBase::new(xr, Array1::from(y));
-    let model = {
-        // linfa-bayes 0.8.1 prints every class histogram to stderr with a leftover `dbg!`.
-        let _quiet = crate::model::train::quiet_stderr::Guard::new();
-        linfa_bayes::MultinomialNb::params()
-            .alpha(f64::from(alpha))
-            .fit(&data)
-            .map_err(|e| Error::Training(format!("naive Bayes: {e}")))?
-    };
-    // The joint log-likelihood is linear in the counts: probe it at 0 and at unit vectors.
-    let v = x.ncols();
+    // linfa-bayes 0.8.1 prints every class histogram to stderr with a leftover `dbg!`.
+    let _quiet = quiet_stderr::Guard::new();
+    linfa_bayes::MultinomialNb::params()
+        .alpha(f64::from(alpha))
+        .fit(&data)
+        .map_err(|e| Error::Training(format!("naive Bayes: {e}")))
+}
+
+/// Exports naive Bayes: the joint log-likelihood is linear in the counts, so probing it at the
+/// zero vector gives the biases and at each unit vector the weights of one term.
+fn export_naive_bayes(
+    model: &linfa_bayes::MultinomialNb<f64, usize>,
+    v: usize,
+    n_topics: usize,
+) -> Result<Fitted> {
+    use linfa_bayes::NaiveBayes;
     let zero = Array2::<f64>::zeros((1, v));
     let base = model.joint_log_likelihood(zero.view());
     let mut classes: Vec<usize> = base.keys().map(|c| **c).collect();
@@ -511,16 +548,16 @@ impl SplitMix64 {
     }
 }
 
-/// Out-of-fold topic scores: every example scored by a model that did not see it.
-fn out_of_fold_scores(
+/// Out-of-fold classifications: every example scored by a model that did not see it.
+fn out_of_fold(
     examples: &[Example],
     topics: &[String],
     cfg: &TrainConfig,
     k: usize,
     meta: &TrainMeta,
-) -> Result<Vec<Vec<f32>>> {
+) -> Result<Vec<Classification>> {
     let assignment = folds(examples, k, cfg.seed);
-    let decision = decision_for(examples);
+    let decision = decision_for(examples, cfg);
     let per_fold = parallel_map((0..k).collect(), cfg.threads, |f| {
         let train: Vec<Example> = examples
             .iter()
@@ -534,14 +571,16 @@ fn out_of_fold_scores(
             .zip(&assignment)
             .enumerate()
             .filter(|(_, (_, a))| **a == f)
-            .map(|(i, (e, _))| (i, model.classify(&e.text, 0).scores))
+            .map(|(i, (e, _))| (i, model.classify(&e.text, 0)))
             .collect::<Vec<_>>())
     })?;
-    let mut scores = vec![Vec::new(); examples.len()];
-    for (i, s) in per_fold.into_iter().flatten() {
-        scores[i] = s;
+    let mut out: Vec<Option<Classification>> = vec![None; examples.len()];
+    for (i, c) in per_fold.into_iter().flatten() {
+        out[i] = Some(c);
     }
-    Ok(scores)
+    out.into_iter()
+        .map(|c| c.ok_or_else(|| Error::Internal("an example was in no fold".into())))
+        .collect()
 }
 
 /// Within a parallel map over folds, each fit runs on one thread.
@@ -561,26 +600,34 @@ fn choose_thresholds(
     meta: &TrainMeta,
 ) -> Result<Vec<f32>> {
     let k = cfg.threshold_folds.max(2) as usize;
-    let scores = out_of_fold_scores(examples, topics, cfg, k, meta)?;
+    let oof = out_of_fold(examples, topics, cfg, k, meta)?;
+    let best_decides = decision_for(examples, cfg) == Decision::BestThenThresholds;
     Ok(topics
         .iter()
         .enumerate()
         .map(|(t, topic)| {
             let truth: Vec<bool> = examples.iter().map(|e| e.topics.contains(topic)).collect();
-            best_threshold(&scores.iter().map(|s| s[t]).collect::<Vec<_>>(), &truth)
+            let scores: Vec<f32> = oof.iter().map(|c| c.scores[t]).collect();
+            let forced: Vec<bool> = oof
+                .iter()
+                .map(|c| best_decides && c.best_topic() == Some(t))
+                .collect();
+            best_threshold(&scores, &truth, &forced)
         })
         .collect())
 }
 
-/// The threshold in [0.02, 0.98] (steps of 0.01) that maximises F1 of `score >= threshold`.
-pub fn best_threshold(scores: &[f32], truth: &[bool]) -> f32 {
+/// The threshold in [0.02, 0.98] (steps of 0.01) that maximises F1 of the decision
+/// `forced || score >= threshold` (`forced` marks paragraphs where the topic is the best output
+/// and is labelled whatever its threshold).
+pub fn best_threshold(scores: &[f32], truth: &[bool], forced: &[bool]) -> f32 {
     let grid: Vec<f32> = (2..=98).map(|i| i as f32 / 100.0).collect();
     let f1s: Vec<f64> = grid
         .iter()
         .map(|&th| {
             let (mut tp, mut fp, mut fn_) = (0u32, 0u32, 0u32);
-            for (s, t) in scores.iter().zip(truth) {
-                match (*s >= th, *t) {
+            for ((s, t), f) in scores.iter().zip(truth).zip(forced) {
+                match (*f || *s >= th, *t) {
                     (true, true) => tp += 1,
                     (true, false) => fp += 1,
                     (false, true) => fn_ += 1,
@@ -613,7 +660,10 @@ pub fn predict_labels(model: &Model, examples: &[Example]) -> Vec<Vec<String>> {
 }
 
 fn labels_of(model: &Model, c: &Classification) -> Vec<String> {
-    c.labels.iter().map(|&t| model.topics()[t].clone()).collect()
+    c.labels
+        .iter()
+        .map(|&t| model.topics()[t].clone())
+        .collect()
 }
 
 /// Scores `model` on `examples`.
@@ -652,7 +702,12 @@ pub fn cross_validate(examples: &[Example], cfg: &TrainConfig, k: usize) -> Resu
         let model = train(&train_part, &single_threaded(cfg), &meta)?;
         Ok(test_part
             .into_iter()
-            .map(|(e, _)| (e.topics.clone(), labels_of(&model, &model.classify(&e.text, 0))))
+            .map(|(e, _)| {
+                (
+                    e.topics.clone(),
+                    labels_of(&model, &model.classify(&e.text, 0)),
+                )
+            })
             .collect::<Vec<_>>())
     })?;
     let (truth, predicted): (Vec<_>, Vec<_>) = per_fold.into_iter().flatten().unzip();
@@ -678,10 +733,21 @@ mod tests {
         let scores = [0.9, 0.8, 0.3, 0.2, 0.1];
         let truth = [true, true, false, false, false];
         // Every threshold in (0.3, 0.8] separates perfectly; the middle of that plateau is chosen.
-        let th = best_threshold(&scores, &truth);
+        let th = best_threshold(&scores, &truth, &[false; 5]);
         assert!(th > 0.3 && th <= 0.8, "{th}");
         assert!((th - 0.55).abs() < 0.011, "{th}");
-        assert_eq!(best_threshold(&[0.1, 0.2], &[false, false]), 0.5);
+        assert_eq!(
+            best_threshold(&[0.1, 0.2], &[false, false], &[false; 2]),
+            0.5
+        );
+        // A forced label counts whatever the threshold: here the positive at 0.2 is forced, so
+        // a high threshold no longer loses it and the plateau moves up.
+        let th = best_threshold(
+            &[0.9, 0.2, 0.5],
+            &[true, true, false],
+            &[false, true, false],
+        );
+        assert!(th > 0.5, "{th}");
     }
 
     #[test]
@@ -689,7 +755,11 @@ mod tests {
         let ex: Vec<Example> = (0..30)
             .map(|i| Example {
                 text: format!("t{i}"),
-                topics: if i % 3 == 0 { vec![] } else { vec![format!("c{}", i % 3)] },
+                topics: if i % 3 == 0 {
+                    vec![]
+                } else {
+                    vec![format!("c{}", i % 3)]
+                },
                 subtheme: None,
                 origin: String::new(),
             })
@@ -704,5 +774,147 @@ mod tests {
                 assert_eq!(n, 2, "fold {f} class {class}");
             }
         }
+    }
+
+    /// A slice of the project's corpus, small enough to fit quickly in a test.
+    fn sample_corpus() -> Vec<Example> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus");
+        crate::corpus::load(&dir)
+            .unwrap()
+            .into_iter()
+            .step_by(8)
+            .collect()
+    }
+
+    struct Parity {
+        model: Model,
+        x_test: Array2<f32>,
+        test_texts: Vec<String>,
+    }
+
+    /// Fits `learner` with linfa on half the sample, exports it into a paratag model, and
+    /// returns the model with the dense test matrix built by the same featurizer.
+    fn parity_setup(learner: &Learner) -> (Parity, Array2<f32>, Vec<Vec<usize>>, usize) {
+        let all = sample_corpus();
+        let (train_set, test_set): (Vec<_>, Vec<_>) =
+            all.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        let train_set: Vec<Example> = train_set.into_iter().map(|(_, e)| e).collect();
+        let test_texts: Vec<String> = test_set.into_iter().map(|(_, e)| e.text).collect();
+        let topics = topics_of(&train_set);
+        let cfg = TrainConfig {
+            learner: learner.clone(),
+            features: FeatureConfig {
+                weighting: if matches!(learner, Learner::NaiveBayes { .. }) {
+                    Weighting::Counts
+                } else {
+                    Weighting::TfIdf
+                },
+                ..FeatureConfig::default()
+            },
+            ..TrainConfig::default()
+        };
+        let model = fit_once(
+            &train_set,
+            &topics,
+            &cfg,
+            Decision::BestThenThresholds,
+            &TrainMeta::default(),
+        )
+        .unwrap();
+        let texts: Vec<&str> = train_set.iter().map(|e| e.text.as_str()).collect();
+        let x_train = model.featurizer().dense(&texts);
+        let x_test = model.featurizer().dense(&test_texts);
+        let ids = train_set
+            .iter()
+            .map(|e| {
+                e.topics
+                    .iter()
+                    .map(|t| topics.iter().position(|x| x == t).unwrap())
+                    .collect()
+            })
+            .collect();
+        (
+            Parity {
+                model,
+                x_test,
+                test_texts,
+            },
+            x_train,
+            ids,
+            topics.len(),
+        )
+    }
+
+    /// Asserts that paratag's sparse scorer reproduces `reference` (rows: test texts,
+    /// columns: linfa's outputs in `model.outputs()` order).
+    fn assert_parity(p: &Parity, reference: &Array2<f32>) {
+        let mut mismatched_labels = 0;
+        for (i, text) in p.test_texts.iter().enumerate() {
+            let mut logits = Vec::new();
+            let c = p.model.classify(text, 0);
+            let mut scratch = crate::model::score::ScoreScratch::default();
+            p.model.featurizer().transform(text, &mut scratch.features);
+            let ours = p
+                .model
+                .output_probabilities(&scratch.features.features, &mut logits)
+                .to_vec();
+            for (k, (a, b)) in ours.iter().zip(reference.row(i)).enumerate() {
+                assert!(
+                    (a - b).abs() < 1e-4,
+                    "text {i} output {k}: paratag {a} vs linfa {b}"
+                );
+            }
+            let argmax = |v: &[f32]| (0..v.len()).max_by(|&a, &b| v[a].total_cmp(&v[b])).unwrap();
+            if argmax(&ours) != argmax(reference.row(i).as_slice().unwrap()) {
+                mismatched_labels += 1;
+            }
+            assert_eq!(c.scores.len(), p.model.topics().len());
+        }
+        assert_eq!(mismatched_labels, 0);
+        assert!(p.test_texts.len() > 100);
+    }
+
+    #[test]
+    fn sparse_scorer_matches_linfa_multinomial_logistic_regression() {
+        let learner = Learner::Logistic {
+            alpha: 0.1,
+            max_iterations: 50,
+        };
+        let (p, x_train, ids, n) = parity_setup(&learner);
+        let linfa_model = fit_multinomial(&x_train, &ids, n, true, 0.1, 50).unwrap();
+        assert_parity(&p, &linfa_model.predict_probabilities(&p.x_test));
+    }
+
+    #[test]
+    fn sparse_scorer_matches_linfa_one_vs_rest_logistic_regression() {
+        let learner = Learner::OvrLogistic {
+            alpha: 0.1,
+            max_iterations: 30,
+        };
+        let (p, x_train, ids, n) = parity_setup(&learner);
+        let models = fit_ovr(&x_train, &ids, n, 0.1, 30, 0).unwrap();
+        let mut reference = Array2::<f32>::zeros((p.x_test.nrows(), n));
+        for (t, m) in models.iter().enumerate() {
+            let p_pos = m.predict_probabilities(&p.x_test);
+            let p_true = if m.labels().pos.class {
+                p_pos
+            } else {
+                p_pos.mapv(|v| 1.0 - v)
+            };
+            reference.column_mut(t).assign(&p_true);
+        }
+        assert_parity(&p, &reference);
+    }
+
+    #[test]
+    fn sparse_scorer_matches_linfa_multinomial_naive_bayes() {
+        use linfa_bayes::NaiveBayes;
+        let learner = Learner::NaiveBayes { alpha: 0.5 };
+        let (p, x_train, ids, n) = parity_setup(&learner);
+        let nb = fit_naive_bayes(&x_train, &ids, n, true, 0.5).unwrap();
+        let (log_proba, classes) = nb.predict_log_proba(p.x_test.mapv(f64::from).view());
+        // linfa's classes come sorted, as do the model's outputs.
+        assert!(classes.windows(2).all(|w| w[0] < w[1]));
+        assert_parity(&p, &log_proba.mapv(|v| v.exp() as f32));
     }
 }

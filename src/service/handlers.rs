@@ -46,7 +46,12 @@ struct ScoreOptions {
     evidence: usize,
 }
 
-fn score_options(top_k: u32, min_score: f32, explain: bool, max_evidence: u32) -> Result<ScoreOptions> {
+fn score_options(
+    top_k: u32,
+    min_score: f32,
+    explain: bool,
+    max_evidence: u32,
+) -> Result<ScoreOptions> {
     let min_score = check_min_score(min_score)?;
     if max_evidence > MAX_EVIDENCE {
         return Err(Error::invalid(
@@ -88,7 +93,10 @@ fn check_text(field: &str, text: &str, max: u32) -> Result<()> {
         ));
     }
     if text.trim().is_empty() {
-        return Err(Error::invalid(field, "must contain some non-whitespace text"));
+        return Err(Error::invalid(
+            field,
+            "must contain some non-whitespace text",
+        ));
     }
     Ok(())
 }
@@ -113,7 +121,12 @@ fn resolve_topics(model: &Model, topics: &[String]) -> Result<Vec<usize>> {
 }
 
 /// Topic scores for a response: best first, cut by `min_score` and `top_k`.
-fn topic_scores(model: &Model, c: &Classification, top_k: usize, min_score: f32) -> Vec<pb::TopicScore> {
+fn topic_scores(
+    model: &Model,
+    c: &Classification,
+    top_k: usize,
+    min_score: f32,
+) -> Vec<pb::TopicScore> {
     let limit = if top_k == 0 { usize::MAX } else { top_k };
     c.ranked()
         .into_iter()
@@ -141,7 +154,10 @@ fn topic_scores(model: &Model, c: &Classification, top_k: usize, min_score: f32)
 }
 
 fn labels(model: &Model, c: &Classification) -> Vec<String> {
-    c.labels.iter().map(|&t| model.topics()[t].clone()).collect()
+    c.labels
+        .iter()
+        .map(|&t| model.topics()[t].clone())
+        .collect()
 }
 
 fn classify_one(model: &Model, text: &str, opts: ScoreOptions) -> pb::ClassifyResponse {
@@ -227,7 +243,11 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
     ) -> Result<Response<pb::ExtractResponse>, Status> {
         let req = request.into_inner();
         let model = self.model()?;
-        check_text("document", &req.document, self.state.limits.max_document_bytes)?;
+        check_text(
+            "document",
+            &req.document,
+            self.state.limits.max_document_bytes,
+        )?;
         let topics = resolve_topics(&model, &req.topics)?;
         let min_score = check_min_score(req.min_score)?;
         let bytes = req.document.len();
@@ -324,9 +344,19 @@ mod tests {
 
     #[test]
     fn text_checks_name_the_field_and_the_limit() {
-        assert!(check_text("text", " \n\t", 10).unwrap_err().to_string().starts_with("text:"));
-        let e = check_text("texts[3]", "abcdefghijk", 10).unwrap_err().to_string();
-        assert!(e.starts_with("texts[3]:") && e.contains("limit is 10 bytes"), "{e}");
+        assert!(
+            check_text("text", " \n\t", 10)
+                .unwrap_err()
+                .to_string()
+                .starts_with("text:")
+        );
+        let e = check_text("texts[3]", "abcdefghijk", 10)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("texts[3]:") && e.contains("limit is 10 bytes"),
+            "{e}"
+        );
         assert!(check_text("text", "ok", 10).is_ok());
     }
 

@@ -125,10 +125,9 @@ pub async fn serve(
         .build_v1alpha()
         .map_err(|e| Error::Internal(format!("reflection: {e}")))?;
 
-    let classifier = pb::topic_classifier_server::TopicClassifierServer::new(TopicService::new(
-        state.clone(),
-    ))
-    .max_decoding_message_size(config.limits.max_message_bytes as usize);
+    let classifier =
+        pb::topic_classifier_server::TopicClassifierServer::new(TopicService::new(state.clone()))
+            .max_decoding_message_size(config.limits.max_message_bytes as usize);
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let router = tonic::transport::Server::builder()
@@ -156,7 +155,9 @@ pub async fn serve(
     }
     state.set_phase(Phase::Serving);
     for name in ["", SERVICE_NAME] {
-        health.set_service_status(name, ServingStatus::Serving).await;
+        health
+            .set_service_status(name, ServingStatus::Serving)
+            .await;
     }
     let model = state.model.load();
     tracing::info!(

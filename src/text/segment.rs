@@ -134,9 +134,10 @@ mod tests {
 
     #[test]
     fn a_document_without_breaks_is_one_paragraph() {
-        assert_eq!(cut("  Just one paragraph. With two sentences.  "), [
-            "Just one paragraph. With two sentences."
-        ]);
+        assert_eq!(
+            cut("  Just one paragraph. With two sentences.  "),
+            ["Just one paragraph. With two sentences."]
+        );
     }
 
     #[test]

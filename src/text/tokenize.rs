@@ -246,18 +246,30 @@ mod tests {
             raw("China’s third-phase trials -- 'quoted' rock-"),
             ["China’s", "third-phase", "trials", "quoted", "rock"]
         );
-        assert_eq!(terms("China’s Covid-19 vaccine"), ["china", "covid-19", "vaccine"]);
-        assert_eq!(terms("Turkey's O’Neill don't"), ["turkey", "o'neill", "don't"]);
+        assert_eq!(
+            terms("China’s Covid-19 vaccine"),
+            ["china", "covid-19", "vaccine"]
+        );
+        assert_eq!(
+            terms("Turkey's O’Neill don't"),
+            ["turkey", "o'neill", "don't"]
+        );
     }
 
     #[test]
     fn lower_cases_unicode_and_keeps_accents() {
-        assert_eq!(terms("Çavuşoğlu MET İstanbul Ärzte"), ["çavuşoğlu", "met", "i̇stanbul", "ärzte"]);
+        assert_eq!(
+            terms("Çavuşoğlu MET İstanbul Ärzte"),
+            ["çavuşoğlu", "met", "i̇stanbul", "ärzte"]
+        );
     }
 
     #[test]
     fn joins_dotted_acronyms() {
-        assert_eq!(terms("the U.N. and U.S.A. met"), ["the", "un", "and", "usa", "met"]);
+        assert_eq!(
+            terms("the U.N. and U.S.A. met"),
+            ["the", "un", "and", "usa", "met"]
+        );
         // A sentence-final single letter is not an acronym.
         assert_eq!(terms("plan B. Then"), ["plan", "then"]);
     }

@@ -1,0 +1,431 @@
+//! The TopicClassifier API over real gRPC: every RPC, its options, and every bad input.
+
+mod common;
+
+use common::TestServer;
+use common::fixture::fixture_model;
+use paratag::config::{Limits, ServeConfig};
+use paratag::service::pb;
+use tonic::Code;
+use tonic_types::StatusExt;
+
+fn small_limits() -> ServeConfig {
+    ServeConfig {
+        limits: Limits {
+            max_text_bytes: 1000,
+            max_batch_items: 4,
+            max_document_bytes: 5000,
+            max_message_bytes: 10_000,
+        },
+        ..ServeConfig::default()
+    }
+}
+
+fn classify_req(text: &str) -> pb::ClassifyRequest {
+    pb::ClassifyRequest {
+        text: text.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn classify_scores_every_topic_best_first_and_decides_labels() {
+    let server = TestServer::start(fixture_model(), ServeConfig::default()).await;
+    let mut client = server.client().await;
+    let info = client
+        .get_model_info(pb::GetModelInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+
+    let r = client
+        .classify(classify_req(
+            "New tariffs hit steel exports and the trade deal.",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.model_version, info.version);
+    assert_eq!(r.topics.len(), 2, "every topic is scored");
+    assert!(r.topics.windows(2).all(|w| w[0].score >= w[1].score));
+    assert!(
+        r.topics
+            .iter()
+            .all(|t| (0.0..=1.0).contains(&t.score) && (0.0..=1.0).contains(&t.threshold))
+    );
+    assert_eq!(r.labels, ["trade"]);
+    assert_eq!(r.topics[0].topic, "trade");
+    assert!((0.0..=1.0).contains(&r.none_score));
+
+    // A text about both topics gets both labels; a text about neither gets none.
+    let both = client
+        .classify(classify_req(
+            "Tariffs on vaccine exports and the trade deal delayed doses for clinics.",
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut labels = both.labels.clone();
+    labels.sort();
+    assert_eq!(labels, ["health", "trade"], "{both:?}");
+
+    let neither = client
+        .classify(classify_req("The striker scored twice in the rain."))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(neither.labels.is_empty(), "{neither:?}");
+    assert!(neither.none_score > 0.5, "{neither:?}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn top_k_min_score_and_explain_shape_the_answer() {
+    let server = TestServer::start(fixture_model(), ServeConfig::default()).await;
+    let mut client = server.client().await;
+    let text = "The vaccine doses reached clinics during the measles outbreak.";
+    let r = client
+        .classify(pb::ClassifyRequest {
+            text: text.into(),
+            top_k: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.topics.len(), 1);
+    assert_eq!(r.topics[0].topic, "health");
+    assert!(r.topics[0].evidence.is_empty(), "no evidence unless asked");
+
+    let r = client
+        .classify(pb::ClassifyRequest {
+            text: text.into(),
+            top_k: 99,
+            min_score: 0.5,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!r.topics.is_empty() && r.topics.iter().all(|t| t.score >= 0.5));
+
+    let r = client
+        .classify(pb::ClassifyRequest {
+            text: text.into(),
+            explain: true,
+            max_evidence: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let health = r.topics.iter().find(|t| t.topic == "health").unwrap();
+    assert!(!health.evidence.is_empty() && health.evidence.len() <= 2);
+    let lower = text.to_lowercase();
+    for e in &health.evidence {
+        assert!(
+            lower.contains(&e.term),
+            "evidence {e:?} is a term of the text"
+        );
+        assert!(e.weight > 0.0 && e.count >= 1);
+    }
+    assert!(
+        health
+            .evidence
+            .windows(2)
+            .all(|w| w[0].weight >= w[1].weight)
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn classify_batch_answers_in_order_like_single_calls() {
+    let server = TestServer::start(fixture_model(), ServeConfig::default()).await;
+    let mut client = server.client().await;
+    let texts = [
+        "Vaccine doses for the outbreak.",
+        "Steel tariffs and the trade deal.",
+        "The crowd sang in the rain.",
+    ];
+    let batch = client
+        .classify_batch(pb::ClassifyBatchRequest {
+            texts: texts.iter().map(|t| t.to_string()).collect(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(batch.results.len(), 3);
+    for (text, result) in texts.iter().zip(&batch.results) {
+        let single = client
+            .classify(classify_req(text))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(&single, result);
+    }
+    assert_eq!(batch.results[0].labels, ["health"]);
+    assert_eq!(batch.results[1].labels, ["trade"]);
+    assert!(batch.results[2].labels.is_empty());
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn extract_splits_paragraphs_with_exact_byte_spans_and_filters_by_topic() {
+    let server = TestServer::start(fixture_model(), ServeConfig::default()).await;
+    let mut client = server.client().await;
+    let document = "  Steel tariffs stalled the trade deal.\r\n\r\nVaccine doses reached the \
+                    clinics “early”, Ünal said.\r\n\r\n\r\nThe crowd sang in the rain. 👍\r\n";
+    let r = client
+        .extract(pb::ExtractRequest {
+            document: document.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(r.total_passages, 3);
+    assert_eq!(r.passages.len(), 3);
+    let bytes = document.as_bytes();
+    for (i, p) in r.passages.iter().enumerate() {
+        let span = p.span.as_ref().unwrap();
+        let cut = std::str::from_utf8(&bytes[span.begin as usize..span.end as usize]).unwrap();
+        assert_eq!(cut, p.text, "span of passage {i} cuts its text exactly");
+        assert_eq!(p.index as usize, i);
+        assert_eq!(p.topics.len(), 2);
+    }
+    assert_eq!(r.passages[0].text, "Steel tariffs stalled the trade deal.");
+    assert_eq!(r.passages[0].labels, ["trade"]);
+    assert_eq!(r.passages[1].labels, ["health"]);
+    assert!(r.passages[2].labels.is_empty());
+
+    let only_health = client
+        .extract(pb::ExtractRequest {
+            document: document.into(),
+            topics: vec!["health".into()],
+            min_score: 0.5,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(only_health.total_passages, 3);
+    assert_eq!(only_health.passages.len(), 1);
+    assert_eq!(only_health.passages[0].index, 1);
+    assert!(
+        only_health.passages[0]
+            .topics
+            .iter()
+            .all(|t| t.score >= 0.5)
+    );
+
+    // A document with single newlines only: each line is a paragraph.
+    let lines = client
+        .extract(pb::ExtractRequest {
+            document: "Steel tariffs.\nVaccine doses.\nThe crowd sang.".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(lines.passages.len(), 3);
+    // No breaks at all: one paragraph.
+    let one = client
+        .extract(pb::ExtractRequest {
+            document: "Steel tariffs. Vaccine doses. The crowd sang.".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(one.passages.len(), 1);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn model_info_reports_topics_training_and_limits() {
+    let server = TestServer::start(fixture_model(), small_limits()).await;
+    let mut client = server.client().await;
+    let info = client
+        .get_model_info(pb::GetModelInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(info.name, "fixture");
+    assert!(info.version.starts_with("20261127-"), "{}", info.version);
+    let ids: Vec<&str> = info.topics.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["health", "trade"]);
+    assert_eq!(info.topics[1].description, "Trade and tariffs");
+    assert!(
+        info.topics
+            .iter()
+            .all(|t| (0.0..=1.0).contains(&t.threshold))
+    );
+    assert_eq!(info.corpus_size, 40);
+    assert!(info.algorithm.contains("linfa-logistic"));
+    let limits = info.limits.unwrap();
+    assert_eq!(
+        (
+            limits.max_text_bytes,
+            limits.max_batch_items,
+            limits.max_document_bytes,
+            limits.max_message_bytes
+        ),
+        (1000, 4, 5000, 10_000)
+    );
+    server.stop().await.unwrap();
+}
+
+/// Asserts an INVALID_ARGUMENT naming `field` in the message and in a BadRequest detail.
+fn assert_invalid(status: tonic::Status, field: &str, words: &str) {
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert!(
+        status.message().starts_with(&format!("{field}:")),
+        "message {:?} should name {field}",
+        status.message()
+    );
+    assert!(
+        status.message().contains(words),
+        "message {:?} should say {words:?}",
+        status.message()
+    );
+    let details = status.get_error_details();
+    let violation = &details
+        .bad_request()
+        .expect("BadRequest detail")
+        .field_violations[0];
+    assert_eq!(violation.field, field);
+}
+
+#[tokio::test]
+async fn bad_input_gets_invalid_argument_naming_the_field_and_the_server_keeps_serving() {
+    let server = TestServer::start(fixture_model(), small_limits()).await;
+    let mut client = server.client().await;
+
+    for text in ["", "   \n\t "] {
+        let e = client.classify(classify_req(text)).await.unwrap_err();
+        assert_invalid(e, "text", "non-whitespace");
+    }
+    let e = client
+        .classify(classify_req(&"trade ".repeat(200)))
+        .await
+        .unwrap_err();
+    assert_invalid(e, "text", "limit is 1000 bytes");
+    for bad in [f32::NAN, -0.5, 1.5, f32::INFINITY] {
+        let e = client
+            .classify(pb::ClassifyRequest {
+                text: "trade".into(),
+                min_score: bad,
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_invalid(e, "min_score", "between 0 and 1");
+    }
+    let e = client
+        .classify(pb::ClassifyRequest {
+            text: "trade".into(),
+            explain: true,
+            max_evidence: 51,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(e, "max_evidence", "at most 50");
+
+    let batch = |texts: Vec<&str>| pb::ClassifyBatchRequest {
+        texts: texts.into_iter().map(String::from).collect(),
+        ..Default::default()
+    };
+    let e = client.classify_batch(batch(vec![])).await.unwrap_err();
+    assert_invalid(e, "texts", "at least one");
+    let e = client
+        .classify_batch(batch(vec!["a b"; 5]))
+        .await
+        .unwrap_err();
+    assert_invalid(e, "texts", "limit is 4");
+    let e = client
+        .classify_batch(batch(vec!["fine text", " "]))
+        .await
+        .unwrap_err();
+    assert_invalid(e, "texts[1]", "non-whitespace");
+    let e = client
+        .classify_batch(pb::ClassifyBatchRequest {
+            texts: vec!["fine".into()],
+            min_score: -1.0,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(e, "min_score", "between 0 and 1");
+
+    let e = client
+        .extract(pb::ExtractRequest {
+            document: "\n\n  \r\n".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(e, "document", "non-whitespace");
+    let e = client
+        .extract(pb::ExtractRequest {
+            document: "word ".repeat(1001),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(e, "document", "limit is 5000 bytes");
+    let e = client
+        .extract(pb::ExtractRequest {
+            document: "Some text.".into(),
+            topics: vec!["health".into(), "sport".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(e, "topics[1]", "unknown topic \"sport\"");
+    assert!(e_message_lists_topics(&client).await);
+    let e = client
+        .extract(pb::ExtractRequest {
+            document: "Some text.".into(),
+            min_score: f32::NAN,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_invalid(e, "min_score", "between 0 and 1");
+
+    // Beyond the decode limit the transport refuses the message before any handler runs.
+    let e = client
+        .classify(classify_req(&"x".repeat(20_000)))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::OutOfRange, "{e:?}");
+
+    // Nothing above broke the server.
+    let ok = client
+        .classify(classify_req("steel tariffs"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(ok.labels, ["trade"]);
+    server.stop().await.unwrap();
+}
+
+/// The unknown-topic message tells the caller which topics exist.
+async fn e_message_lists_topics(
+    client: &paratag::service::pb::topic_classifier_client::TopicClassifierClient<
+        tonic::transport::Channel,
+    >,
+) -> bool {
+    let mut client = client.clone();
+    let e = client
+        .extract(pb::ExtractRequest {
+            document: "x y".into(),
+            topics: vec!["nope".into()],
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    e.message().contains("health, trade")
+}
