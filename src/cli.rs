@@ -36,8 +36,10 @@ pub fn run(cli: Cli) -> ExitCode {
 fn init_tracing(filter: &str, format: LogFormat) -> Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .map_err(|e| Error::Data(format!("--log {filter:?} is not a valid filter: {e}")))?;
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     let installed = match format {
         LogFormat::Text => builder.try_init(),
@@ -409,7 +411,7 @@ fn classify_cmd(args: ClassifyArgs) -> Result<()> {
         return Ok(());
     }
     println!("model {} ({})", model.meta().name, model.version());
-    println!("{:>3}  {:<13} {:<40} {}", "#", "bytes", "labels", "text");
+    println!("{:>3}  {:<13} {:<40} text", "#", "bytes", "labels");
     for (i, (b, e, c)) in items.iter().enumerate() {
         let labels = if c.labels.is_empty() {
             format!("(none {:.2})", c.none_score)

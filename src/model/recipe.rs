@@ -243,11 +243,13 @@ mod tests {
         let mut r = Recipe::default();
         r.features.max_df = Some(0.0);
         assert!(train_config(&r).unwrap_err().to_string().contains("max_df"));
-        let mut r = Recipe::default();
-        r.learner = Some(Learner::Logistic {
-            alpha: -1.0,
-            max_iterations: 10,
-        });
+        let r = Recipe {
+            learner: Some(Learner::Logistic {
+                alpha: -1.0,
+                max_iterations: 10,
+            }),
+            ..Recipe::default()
+        };
         assert!(train_config(&r).unwrap_err().to_string().contains("alpha"));
     }
 }

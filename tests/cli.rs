@@ -1,0 +1,260 @@
+//! The `paratag` binary: startup refusals, signals, and the train / eval / classify commands.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_paratag"));
+    // Make sure no setting leaks in from the environment of whoever runs the tests.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PARATAG_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("paratag-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Runs `serve` with `args` and returns (exit code, stderr) — for runs expected to fail fast.
+fn serve_fails(args: &[&str]) -> (i32, String) {
+    let out = bin()
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn serve_refuses_a_corrupt_missing_or_foreign_model_before_binding_with_one_line() {
+    let dir = temp_dir("bad-model");
+    let good = std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/default.ptm"))
+        .unwrap();
+    let mut corrupt = good.clone();
+    let mid = corrupt.len() / 2;
+    corrupt[mid] ^= 0xff;
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        ("corrupt.ptm", corrupt, "checksum mismatch"),
+        (
+            "truncated.ptm",
+            good[..good.len() / 3].to_vec(),
+            "truncated",
+        ),
+        (
+            "foreign.ptm",
+            b"%PDF-1.7 this is not a model".to_vec(),
+            "not a paratag model",
+        ),
+        ("empty.ptm", Vec::new(), "empty"),
+    ];
+    for (name, bytes, words) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (code, stderr) = serve_fails(&["--model", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{name}: {stderr}");
+        assert!(stderr.contains(words), "{name}: {stderr}");
+        assert!(
+            !stderr.contains("listening"),
+            "{name} must fail before binding: {stderr}"
+        );
+        let error_lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("paratag:"))
+            .collect();
+        assert_eq!(error_lines.len(), 1, "{name}: one-line reason: {stderr}");
+    }
+    let (code, stderr) = serve_fails(&["--model", dir.join("absent.ptm").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("cannot read"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn serve_refuses_invalid_configuration_with_a_reason() {
+    let (code, stderr) = serve_fails(&["--max-message-bytes", "100"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--max-message-bytes"), "{stderr}");
+    let out = bin()
+        .arg("serve")
+        .env("PARATAG_MAX_BATCH_ITEMS", "0")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--max-batch-items"));
+}
+
+#[test]
+fn serve_starts_reports_its_address_and_exits_cleanly_on_sigterm() {
+    let mut child = bin()
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut serving = false;
+    while Instant::now() < deadline {
+        let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else {
+            continue;
+        };
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+        if v["fields"]["message"] == "serving" {
+            assert!(
+                v["fields"]["addr"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("127.0.0.1:")
+            );
+            serving = true;
+            break;
+        }
+    }
+    assert!(serving, "server never reported serving");
+    // SAFETY: sending SIGTERM to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
+}
+
+#[test]
+fn classify_labels_paragraphs_locally_as_table_and_json() {
+    let text = "Officials shipped two million vaccine doses and syringes to clinics fighting the \
+                measles outbreak.\n\nThe home side won the derby 2-1 with a late header.";
+    let run = |args: &[&str]| {
+        let mut child = bin()
+            .arg("classify")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let json: serde_json::Value = serde_json::from_str(&run(&["--json", "-"])).unwrap();
+    let passages = json["passages"].as_array().unwrap();
+    assert_eq!(passages.len(), 2);
+    assert_eq!(passages[0]["labels"][0], "health_cooperation");
+    assert_eq!(passages[1]["labels"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        passages[1]["span"]["end"].as_u64().unwrap() as usize,
+        text.len()
+    );
+    let table = run(&["--explain"]);
+    assert!(table.contains("health_cooperation"), "{table}");
+    assert!(
+        table.contains("vaccine"),
+        "evidence terms are shown: {table}"
+    );
+}
+
+#[test]
+fn train_and_eval_work_on_a_users_own_tsv_and_jsonl_data() {
+    let dir = temp_dir("train");
+    let mut tsv = String::new();
+    for i in 0..15 {
+        tsv.push_str(&format!(
+            "grain\twheat harvest exports rose {i} tonnes to the port\n"
+        ));
+        tsv.push_str(&format!(
+            "ship\tthe tanker vessel docked at berth {i} after the storm\n"
+        ));
+    }
+    std::fs::write(dir.join("train.tsv"), &tsv).unwrap();
+    std::fs::write(
+        dir.join("test.jsonl"),
+        "{\"text\": \"wheat exports to the port\", \"topics\": [\"grain\"]}\n\
+         {\"text\": \"a vessel docked at the berth\", \"topics\": [\"ship\"]}\n",
+    )
+    .unwrap();
+    let model = dir.join("m.ptm");
+    let out = bin()
+        .args(["train", "--data"])
+        .arg(dir.join("train.tsv"))
+        .arg("--out")
+        .arg(&model)
+        .args(["--ngrams", "1", "--min-df", "1", "--eval-folds", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loaded = paratag::model::format::load(&model).unwrap();
+    assert_eq!(loaded.topics(), ["grain", "ship"]);
+    assert!(loaded.meta().evaluation.is_some());
+
+    let out = bin()
+        .args(["eval", "--json", "--model"])
+        .arg(&model)
+        .arg("--test")
+        .arg(dir.join("test.jsonl"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(last["accuracy"], 1.0);
+    assert!(last["macro_f1"].as_f64().is_some());
+
+    let out = bin()
+        .args([
+            "eval", "--json", "--folds", "3", "--ngrams", "1", "--min-df", "1", "--data",
+        ])
+        .arg(dir.join("train.tsv"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert!(last["accuracy"].as_f64().unwrap() > 0.9, "{last}");
+
+    // Bad data is refused with its line number.
+    std::fs::write(dir.join("bad.tsv"), "grain\tok\nno tab here\n").unwrap();
+    let out = bin()
+        .args(["train", "--data"])
+        .arg(dir.join("bad.tsv"))
+        .arg("--out")
+        .arg(dir.join("x.ptm"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.tsv:2"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
