@@ -1,7 +1,7 @@
 //! The command-line front end: what each subcommand does and how it prints.
 
 use crate::config::{
-    ClassifyArgs, Cli, Command, EvalArgs, LearnerKind, LogFormat, RecipeOverrides, ServeArgs,
+    ClassifyArgs, Cli, Command, CorpusCheckArgs, CorpusCommand, EvalArgs, LearnerKind, LogFormat, RecipeOverrides, ServeArgs,
     TrainArgs,
 };
 use crate::corpus::{self, Example};
@@ -23,6 +23,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Train(args) => train_cmd(args),
         Command::Eval(args) => eval_cmd(args),
         Command::Classify(args) => classify_cmd(args),
+        Command::Corpus(CorpusCommand::Check(args)) => corpus_check_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -436,6 +437,40 @@ fn classify_cmd(args: ClassifyArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn corpus_check_cmd(args: CorpusCheckArgs) -> Result<()> {
+    use crate::corpus::check::{Targets, check};
+    let card = corpus::taxonomy::Taxonomy::load(&args.card)?;
+    let examples = corpus::load(&args.corpus)?;
+    let dev = corpus::load(&args.dev)?;
+    let targets = Targets {
+        near_duplicate: args.near_duplicate,
+        ..Targets::default()
+    };
+    let report = check(&card, &examples, &dev, &targets);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| Error::Internal(e.to_string()))?
+        );
+    } else {
+        for line in &report.summary {
+            println!("{line}");
+        }
+        for f in &report.failures {
+            println!("FAIL {f}");
+        }
+    }
+    if report.passed() {
+        println!("corpus check passed");
+        Ok(())
+    } else {
+        Err(Error::Data(format!(
+            "corpus check failed with {} problem(s)",
+            report.failures.len()
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -26,6 +26,36 @@ pub enum Command {
     Eval(EvalArgs),
     /// Label a text, or each paragraph of a document, locally without a server.
     Classify(ClassifyArgs),
+    /// Work on the training corpus.
+    #[command(subcommand)]
+    Corpus(CorpusCommand),
+}
+
+/// `paratag corpus …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum CorpusCommand {
+    /// Check coverage against the taxonomy card, lengths, labels, duplicates and dev-set leaks.
+    Check(CorpusCheckArgs),
+}
+
+/// Flags of `paratag corpus check`.
+#[derive(Debug, Clone, Args)]
+pub struct CorpusCheckArgs {
+    /// The taxonomy card.
+    #[arg(long, env = "PARATAG_CARD", default_value = "data/TOPICS.md")]
+    pub card: PathBuf,
+    /// The corpus (file or directory).
+    #[arg(long, env = "PARATAG_CORPUS", default_value = "data/corpus")]
+    pub corpus: PathBuf,
+    /// The dev set; checked for counts, duplicates and leaks into the corpus.
+    #[arg(long, env = "PARATAG_DEV", default_value = "data/dev.jsonl")]
+    pub dev: PathBuf,
+    /// Shingle Jaccard similarity at or above which two paragraphs count as near duplicates.
+    #[arg(long, env = "PARATAG_NEAR_DUPLICATE", default_value_t = 0.5)]
+    pub near_duplicate: f64,
+    /// Print the report as JSON.
+    #[arg(long, env = "PARATAG_JSON")]
+    pub json: bool,
 }
 
 /// Log output format.

@@ -9,6 +9,9 @@
 //!
 //! A directory is read as all its `.jsonl` and `.tsv` files in name order.
 
+pub mod check;
+pub mod taxonomy;
+
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
