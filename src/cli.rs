@@ -1,8 +1,8 @@
 //! The command-line front end: what each subcommand does and how it prints.
 
 use crate::config::{
-    ClassifyArgs, Cli, Command, CorpusCheckArgs, CorpusCommand, EvalArgs, LearnerKind, LogFormat, RecipeOverrides, ServeArgs,
-    TrainArgs,
+    ClassifyArgs, Cli, Command, CorpusCheckArgs, CorpusCommand, EvalArgs, LearnerKind, LogFormat,
+    RecipeOverrides, ServeArgs, TrainArgs,
 };
 use crate::corpus::{self, Example};
 use crate::error::{Error, Result};
@@ -18,6 +18,9 @@ use std::time::Instant;
 
 /// Runs a parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
+    if !matches!(cli.command, Command::Serve(_)) {
+        restore_sigpipe();
+    }
     let result = match cli.command {
         Command::Serve(args) => serve(args),
         Command::Train(args) => train_cmd(args),
@@ -31,6 +34,17 @@ pub fn run(cli: Cli) -> ExitCode {
             eprintln!("paratag: {e}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Lets a command-line tool die quietly when its output pipe closes (`paratag eval | head`),
+/// as Unix tools do, instead of panicking on a failed print. Not used by `serve`, whose
+/// sockets rely on SIGPIPE being ignored.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: resetting a signal disposition to its default before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
@@ -309,14 +323,28 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
             )
         }
         (None, Some(train_path), Some(test_path)) => {
-            let train_set = corpus::load(train_path)?;
+            let mut train_set = corpus::load(train_path)?;
+            if !(args.train_fraction > 0.0 && args.train_fraction <= 1.0) {
+                return Err(Error::Data("--train-fraction must be in (0, 1]".into()));
+            }
+            if args.train_fraction < 1.0 {
+                // 20 stratified slices; keep the first `fraction` of them.
+                let slices = train::folds(&train_set, 20, cfg.seed);
+                let keep = (args.train_fraction * 20.0).round().max(1.0) as usize;
+                let mut i = 0;
+                train_set.retain(|_| {
+                    i += 1;
+                    slices[i - 1] < keep
+                });
+            }
             let test = corpus::load(test_path)?;
             let model = train::train(&train_set, &cfg, &TrainMeta::default())?;
             (
                 train::evaluate(&model, &test),
                 format!(
-                    "trained on {}, tested on {}",
+                    "trained on {} ({} paragraphs), tested on {}",
                     train_path.display(),
+                    train_set.len(),
                     test_path.display()
                 ),
             )
@@ -334,7 +362,10 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
         }
     };
     let seconds = started.elapsed().as_secs_f64();
-    println!("{method}; {}", cfg.learner.describe());
+    match &args.model {
+        Some(path) => println!("{method}: {}", path.display()),
+        None => println!("{method}; {}", cfg.learner.describe()),
+    }
     print_report(&report);
     println!("time: {seconds:.1} s");
     if args.json {

@@ -311,6 +311,14 @@ pub struct EvalArgs {
     /// Test data for a train/test evaluation (never used for any choice).
     #[arg(long, env = "PARATAG_TEST", requires = "train")]
     pub test: Option<PathBuf>,
+    /// Train on this fraction of --train only (a stratified, seeded subset), for learning curves.
+    #[arg(
+        long,
+        env = "PARATAG_TRAIN_FRACTION",
+        default_value_t = 1.0,
+        requires = "train"
+    )]
+    pub train_fraction: f64,
     /// Evaluate an existing model file on --test instead of training one.
     #[arg(long, env = "PARATAG_EVAL_MODEL", conflicts_with = "train")]
     pub model: Option<PathBuf>,

@@ -87,7 +87,11 @@ fn hash_words(words: &[String]) -> u64 {
 
 /// Pairs `(i, j, similarity)` with `i` in `a`, `j` in `b` (or `j < i` inside `a` when `b` is
 /// `None`) whose similarity is at least `floor`, plus the highest similarity seen.
-fn similar_pairs(a: &[Vec<u64>], b: Option<&[Vec<u64>]>, floor: f64) -> (Vec<(usize, usize, f64)>, f64) {
+fn similar_pairs(
+    a: &[Vec<u64>],
+    b: Option<&[Vec<u64>]>,
+    floor: f64,
+) -> (Vec<(usize, usize, f64)>, f64) {
     let other = b.unwrap_or(a);
     let mut postings: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
     for (j, s) in other.iter().enumerate() {
@@ -135,7 +139,12 @@ fn count_sentences(text: &str) -> usize {
 }
 
 /// Checks `corpus` (and `dev`, which may be empty) against `card` and `targets`.
-pub fn check(card: &Taxonomy, corpus: &[Example], dev: &[Example], targets: &Targets) -> CheckReport {
+pub fn check(
+    card: &Taxonomy,
+    corpus: &[Example],
+    dev: &[Example],
+    targets: &Targets,
+) -> CheckReport {
     let mut r = CheckReport::default();
     let known = |t: &str| card.topics.contains_key(t) && t != "none";
 
@@ -190,8 +199,9 @@ pub fn check(card: &Taxonomy, corpus: &[Example], dev: &[Example], targets: &Tar
             targets.per_topic
         };
         if have < need {
-            r.failures
-                .push(format!("{topic}: {have} corpus paragraphs, the target is {need}"));
+            r.failures.push(format!(
+                "{topic}: {have} corpus paragraphs, the target is {need}"
+            ));
         }
         for s in subs {
             let have = r
@@ -222,14 +232,18 @@ pub fn check(card: &Taxonomy, corpus: &[Example], dev: &[Example], targets: &Tar
                 targets.dev_per_topic
             };
             if have < need {
-                r.failures
-                    .push(format!("dev {topic}: {have} paragraphs, the target is {need}"));
+                r.failures.push(format!(
+                    "dev {topic}: {have} paragraphs, the target is {need}"
+                ));
             }
         }
     }
 
     // Lengths and shape.
-    let mut words: Vec<usize> = corpus.iter().map(|e| e.text.split_whitespace().count()).collect();
+    let mut words: Vec<usize> = corpus
+        .iter()
+        .map(|e| e.text.split_whitespace().count())
+        .collect();
     words.sort_unstable();
     if let (Some(min), Some(max)) = (words.first(), words.last()) {
         let in_band = words.iter().filter(|w| (40..=120).contains(*w)).count();
@@ -344,8 +358,18 @@ mod tests {
     #[test]
     fn a_clean_corpus_passes() {
         let corpus = [
-            ex("Tariffs on steel rose sharply this spring.", &["trade"], "tariffs", "c:1"),
-            ex("The striker scored twice in the second half.", &[], "football", "c:2"),
+            ex(
+                "Tariffs on steel rose sharply this spring.",
+                &["trade"],
+                "tariffs",
+                "c:1",
+            ),
+            ex(
+                "The striker scored twice in the second half.",
+                &[],
+                "football",
+                "c:2",
+            ),
         ];
         let r = check(&card(), &corpus, &[], &small_targets());
         assert!(r.passed(), "{:?}", r.failures);
@@ -354,9 +378,24 @@ mod tests {
     #[test]
     fn unknown_labels_missing_coverage_duplicates_and_leaks_fail() {
         let corpus = [
-            ex("Tariffs on steel rose sharply this spring after talks.", &["trade"], "tariffs", "c:1"),
-            ex("Tariffs on steel rose sharply this spring after the talks.", &["trade"], "tariffs", "c:2"),
-            ex("Something else entirely about the weather.", &["sport"], "weather", "c:3"),
+            ex(
+                "Tariffs on steel rose sharply this spring after talks.",
+                &["trade"],
+                "tariffs",
+                "c:1",
+            ),
+            ex(
+                "Tariffs on steel rose sharply this spring after the talks.",
+                &["trade"],
+                "tariffs",
+                "c:2",
+            ),
+            ex(
+                "Something else entirely about the weather.",
+                &["sport"],
+                "weather",
+                "c:3",
+            ),
         ];
         let dev = [ex(
             "tariffs on STEEL rose sharply this spring after talks",

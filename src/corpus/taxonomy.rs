@@ -30,8 +30,8 @@ impl Taxonomy {
         for (n, line) in text.lines().enumerate() {
             if let Some(h) = line.strip_prefix("## ") {
                 let id = h.trim();
-                current = (id == "none" || crate::corpus::is_valid_topic_id(id))
-                    .then(|| id.to_owned());
+                current =
+                    (id == "none" || crate::corpus::is_valid_topic_id(id)).then(|| id.to_owned());
                 in_list = false;
                 if let Some(id) = &current
                     && topics.insert(id.clone(), Vec::new()).is_some()

@@ -425,40 +425,54 @@ fn export_naive_bayes(
     })
 }
 
-/// Silences the process's stderr while alive (for a noisy dependency). Only used around a fit,
-/// on the command line and in tests, never while serving.
+/// Silences the process's stderr while any guard is alive (for a noisy dependency). Only used
+/// around a fit, on the command line and in tests, never while serving. Guards may overlap
+/// across threads: the first one redirects, the last one to drop restores.
 mod quiet_stderr {
-    /// Restores stderr on drop.
-    pub struct Guard {
-        saved: i32,
-    }
+    use std::sync::Mutex;
+
+    /// (live guards, saved descriptor of the real stderr)
+    static STATE: Mutex<(usize, i32)> = Mutex::new((0, -1));
+
+    /// Restores stderr when the last guard drops.
+    pub struct Guard(());
 
     impl Guard {
         pub fn new() -> Option<Guard> {
-            // SAFETY: plain POSIX fd calls on descriptors we own; failures leave stderr as is.
-            unsafe {
-                let saved = libc::dup(2);
-                if saved < 0 {
-                    return None;
+            let mut state = STATE.lock().ok()?;
+            if state.0 == 0 {
+                // SAFETY: plain POSIX fd calls on descriptors we own; failures leave stderr as is.
+                unsafe {
+                    let saved = libc::dup(2);
+                    if saved < 0 {
+                        return None;
+                    }
+                    let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
+                    if null < 0 {
+                        libc::close(saved);
+                        return None;
+                    }
+                    libc::dup2(null, 2);
+                    libc::close(null);
+                    state.1 = saved;
                 }
-                let null = libc::open(c"/dev/null".as_ptr(), libc::O_WRONLY);
-                if null < 0 {
-                    libc::close(saved);
-                    return None;
-                }
-                libc::dup2(null, 2);
-                libc::close(null);
-                Some(Guard { saved })
             }
+            state.0 += 1;
+            Some(Guard(()))
         }
     }
 
     impl Drop for Guard {
         fn drop(&mut self) {
-            // SAFETY: `saved` is a descriptor duplicated in `new` and owned by this guard.
-            unsafe {
-                libc::dup2(self.saved, 2);
-                libc::close(self.saved);
+            let Ok(mut state) = STATE.lock() else { return };
+            state.0 -= 1;
+            if state.0 == 0 {
+                // SAFETY: `state.1` is the descriptor saved by the first guard and owned here.
+                unsafe {
+                    libc::dup2(state.1, 2);
+                    libc::close(state.1);
+                }
+                state.1 = -1;
             }
         }
     }

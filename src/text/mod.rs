@@ -2,8 +2,9 @@
 //!
 //! This module knows nothing about models or the service; everything above it builds on it.
 
+pub mod offsets;
 pub mod segment;
 pub mod tokenize;
 
-pub use segment::paragraphs;
+pub use segment::{paragraphs, sentences};
 pub use tokenize::{Span, for_each_term, normalize_into, raw_tokens, terms};
