@@ -5,7 +5,7 @@
 //! Run: `cargo bench --bench scoring`
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use paratag::extract::{ExtractOptions, extract};
+use paratag::extract::{ExtractOptions, Gazetteer, extract};
 use std::hint::black_box;
 
 fn corpus_texts() -> Vec<String> {
@@ -65,11 +65,23 @@ fn bench(c: &mut Criterion) {
     );
     g.finish();
 
+    let gazetteer = Gazetteer::default_gazetteer().expect("default gazetteer");
     let doc = document_of_words(&texts, 4000);
     let mut g = c.benchmark_group("extract");
     g.throughput(Throughput::Bytes(doc.len() as u64));
+    let passages_only = ExtractOptions::default();
+    let everything = ExtractOptions {
+        sentences: true,
+        entities: true,
+        quotes: true,
+        key_terms: 5,
+        ..ExtractOptions::default()
+    };
     g.bench_function("document_4000_words", |b| {
-        b.iter(|| black_box(extract(&model, black_box(&doc), &ExtractOptions::default())))
+        b.iter(|| black_box(extract(&model, &gazetteer, black_box(&doc), &passages_only)))
+    });
+    g.bench_function("document_4000_words_with_entities_quotes_key_terms", |b| {
+        b.iter(|| black_box(extract(&model, &gazetteer, black_box(&doc), &everything)))
     });
     g.finish();
 }

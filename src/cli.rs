@@ -6,7 +6,7 @@ use crate::config::{
 };
 use crate::corpus::{self, Example};
 use crate::error::{Error, Result};
-use crate::extract::{ExtractOptions, extract};
+use crate::extract::{ExtractOptions, Gazetteer, extract};
 use crate::model::metrics::Report;
 use crate::model::recipe::{self, Recipe};
 use crate::model::train::{self, Learner, TrainConfig, TrainMeta};
@@ -86,6 +86,16 @@ fn serve(args: ServeArgs) -> Result<()> {
         load_ms = started.elapsed().as_millis() as u64,
         "model loaded"
     );
+    let gazetteer = match &args.gazetteer {
+        Some(path) => Gazetteer::load(path)?,
+        None => Gazetteer::default_gazetteer()?,
+    };
+    if !gazetteer.ambiguous().is_empty() {
+        tracing::warn!(
+            phrases = ?gazetteer.ambiguous(),
+            "gazetteer phrases claimed by two entries are ignored"
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -94,7 +104,7 @@ fn serve(args: ServeArgs) -> Result<()> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| Error::Data(format!("cannot listen on {}: {e}", args.listen)))?;
-        crate::service::serve(model, config, listener, shutdown_signal()).await
+        crate::service::serve(model, gazetteer, config, listener, shutdown_signal()).await
     })
 }
 
@@ -401,18 +411,23 @@ fn classify_cmd(args: ClassifyArgs) -> Result<()> {
     let items: Vec<(usize, usize, Classification)> = if args.whole {
         vec![(0, input.len(), model.classify(&input, evidence))]
     } else {
-        extract(&model, &input, &ExtractOptions::default())
-            .passages
-            .into_iter()
-            .map(|p| {
-                let c = if evidence > 0 {
-                    model.classify(&input[p.span.start..p.span.end], evidence)
-                } else {
-                    p.classification
-                };
-                (p.span.start, p.span.end, c)
-            })
-            .collect()
+        extract(
+            &model,
+            &Gazetteer::default_gazetteer()?,
+            &input,
+            &ExtractOptions::default(),
+        )
+        .passages
+        .into_iter()
+        .map(|p| {
+            let c = if evidence > 0 {
+                model.classify(&input[p.span.start..p.span.end], evidence)
+            } else {
+                p.classification
+            };
+            (p.span.start, p.span.end, c)
+        })
+        .collect()
     };
     if args.json {
         let passages: Vec<serde_json::Value> = items

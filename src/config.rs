@@ -8,7 +8,7 @@ use std::time::Duration;
 
 /// paratag: labels paragraphs of news and diplomatic text by topic, over gRPC.
 #[derive(Debug, Parser)]
-#[command(name = "paratag", version, about, long_about = None)]
+#[command(name = "paratag", version, about, long_about = None, args_override_self = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -78,6 +78,10 @@ pub struct ServeArgs {
     /// Model file to serve instead of the embedded default model.
     #[arg(long, env = "PARATAG_MODEL")]
     pub model: Option<PathBuf>,
+
+    /// Gazetteer file for Extract's entities instead of the embedded models/gazetteer.toml.
+    #[arg(long, env = "PARATAG_GAZETTEER")]
+    pub gazetteer: Option<PathBuf>,
 
     /// Largest text accepted by Classify and ClassifyBatch (per text), in UTF-8 bytes.
     #[arg(long, env = "PARATAG_MAX_TEXT_BYTES", default_value_t = 65_536)]

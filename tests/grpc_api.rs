@@ -204,6 +204,7 @@ async fn extract_splits_paragraphs_with_exact_byte_spans_and_filters_by_topic() 
             document: document.into(),
             topics: vec!["health".into()],
             min_score: 0.5,
+            ..Default::default()
         })
         .await
         .unwrap()

@@ -311,6 +311,11 @@ impl Featurizer {
         &self.idf
     }
 
+    /// True when `term` is one of the stopwords ignored before n-grams are formed.
+    pub fn is_stopword(&self, term: &str) -> bool {
+        self.stopwords.contains(term)
+    }
+
     /// Number of columns (terms).
     pub fn len(&self) -> usize {
         self.terms.len()

@@ -4,13 +4,17 @@
 use super::pb;
 use super::{Phase, State};
 use crate::error::{Error, Result};
-use crate::extract::{ExtractOptions, extract};
+use crate::extract::{EntityType, ExtractOptions, Extraction, extract};
 use crate::model::{Classification, Model};
+use crate::text::Span;
+use crate::text::offsets::{OffsetMap, Unit};
 use std::sync::Arc;
 use tonic::{Request, Response, Status};
 
 /// Work above this many bytes of text runs on the blocking pool instead of the async reactor.
 const BLOCKING_BYTES: usize = 32 * 1024;
+/// Most key terms per passage a caller may ask for.
+const MAX_KEY_TERMS: u32 = 20;
 /// Default and largest number of evidence terms per topic.
 const DEFAULT_EVIDENCE: u32 = 5;
 const MAX_EVIDENCE: u32 = 50;
@@ -79,6 +83,119 @@ fn check_min_score(min_score: f32) -> Result<f32> {
         ));
     }
     Ok(min_score)
+}
+
+/// Resolves the offset unit of a request (unset means UTF-8).
+fn check_encoding(value: i32) -> Result<Unit> {
+    match pb::Encoding::try_from(value) {
+        Ok(pb::Encoding::Unspecified | pb::Encoding::Utf8) => Ok(Unit::Utf8),
+        Ok(pb::Encoding::Utf16) => Ok(Unit::Utf16),
+        Ok(pb::Encoding::Utf32) => Ok(Unit::Utf32),
+        Err(_) => Err(Error::invalid(
+            "encoding",
+            format!("unknown value {value}; use ENCODING_UTF8, ENCODING_UTF16 or ENCODING_UTF32"),
+        )),
+    }
+}
+
+/// Builds an Extract response, converting every byte span into `unit`.
+fn extraction_response(
+    model: &Model,
+    doc: &str,
+    x: &Extraction,
+    unit: Unit,
+    min_score: f32,
+    options: &ExtractOptions,
+) -> pb::ExtractResponse {
+    let map = OffsetMap::new(doc, unit);
+    let span = |s: Span| {
+        Some(pb::Span {
+            begin: map.convert(s.start),
+            end: map.convert(s.end),
+        })
+    };
+    let encoding = match unit {
+        Unit::Utf8 => pb::Encoding::Utf8,
+        Unit::Utf16 => pb::Encoding::Utf16,
+        Unit::Utf32 => pb::Encoding::Utf32,
+    };
+    pb::ExtractResponse {
+        total_passages: x.total as u32,
+        model_version: model.version().to_owned(),
+        encoding: encoding as i32,
+        passages: x
+            .passages
+            .iter()
+            .map(|p| pb::Passage {
+                index: p.index as u32,
+                text: doc[p.span.start..p.span.end].to_owned(),
+                span: span(p.span),
+                labels: labels(model, &p.classification),
+                topics: topic_scores(model, &p.classification, 0, min_score),
+                none_score: p.classification.none_score,
+                sentences: p
+                    .sentences
+                    .iter()
+                    .map(|s| pb::Sentence {
+                        text: doc[s.start..s.end].to_owned(),
+                        span: span(*s),
+                    })
+                    .collect(),
+                key_terms: p
+                    .key_terms
+                    .iter()
+                    .map(|k| pb::KeyTerm {
+                        term: k.term.clone(),
+                        weight: k.weight,
+                        spans: k.spans.iter().filter_map(|s| span(*s)).collect(),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        entities: if options.entities {
+            x.entities
+                .iter()
+                .map(|e| pb::Entity {
+                    name: e.name.clone(),
+                    r#type: match e.kind {
+                        EntityType::Person => pb::EntityType::Person,
+                        EntityType::Country => pb::EntityType::Country,
+                        EntityType::Organization => pb::EntityType::Organization,
+                        EntityType::Location => pb::EntityType::Location,
+                    } as i32,
+                    mentions: e
+                        .mentions
+                        .iter()
+                        .map(|m| pb::EntityMention {
+                            text: doc[m.span.start..m.span.end].to_owned(),
+                            span: span(m.span),
+                            passage_index: m.passage as u32,
+                        })
+                        .collect(),
+                    salience: e.salience,
+                    role: e.role.clone().unwrap_or_default(),
+                    country_code: e.country_code.clone().unwrap_or_default(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
+        quotes: x
+            .quotes
+            .iter()
+            .map(|q| pb::Quote {
+                text: doc[q.span.start..q.span.end].to_owned(),
+                span: span(q.span),
+                passage_index: q.passage as u32,
+                speaker: q
+                    .speaker
+                    .and_then(|e| x.entities.get(e))
+                    .map(|e| e.name.clone())
+                    .unwrap_or_default(),
+                speaker_entity: q.speaker.filter(|_| options.entities).map(|e| e as u32),
+            })
+            .collect(),
+    }
 }
 
 /// Checks one input text: not blank, not over `max` bytes.
@@ -250,29 +367,31 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
         )?;
         let topics = resolve_topics(&model, &req.topics)?;
         let min_score = check_min_score(req.min_score)?;
+        let encoding = check_encoding(req.encoding)?;
+        let features = req.features.unwrap_or_default();
+        if features.key_terms > MAX_KEY_TERMS {
+            return Err(Error::invalid(
+                "features.key_terms",
+                format!(
+                    "must be at most {MAX_KEY_TERMS}, not {}",
+                    features.key_terms
+                ),
+            )
+            .into());
+        }
+        let options = ExtractOptions {
+            topics,
+            sentences: features.sentences,
+            entities: features.entities,
+            quotes: features.quotes,
+            key_terms: features.key_terms as usize,
+        };
+        let gazetteer = self.state.gazetteer.clone();
         let bytes = req.document.len();
         let resp = run_sized(bytes, move || {
             let doc = &req.document;
-            let x = extract(&model, doc, &ExtractOptions { topics });
-            pb::ExtractResponse {
-                total_passages: x.total as u32,
-                model_version: model.version().to_owned(),
-                passages: x
-                    .passages
-                    .iter()
-                    .map(|p| pb::Passage {
-                        index: p.index as u32,
-                        text: doc[p.span.start..p.span.end].to_owned(),
-                        span: Some(pb::Span {
-                            begin: p.span.start as u32,
-                            end: p.span.end as u32,
-                        }),
-                        labels: labels(&model, &p.classification),
-                        topics: topic_scores(&model, &p.classification, 0, min_score),
-                        none_score: p.classification.none_score,
-                    })
-                    .collect(),
-            }
+            let x = extract(&model, &gazetteer, doc, &options);
+            extraction_response(&model, doc, &x, encoding, min_score, &options)
         })
         .await?;
         Ok(Response::new(resp))

@@ -14,6 +14,7 @@ pub mod status;
 
 use crate::config::{Limits, ServeConfig};
 use crate::error::{Error, Result};
+use crate::extract::Gazetteer;
 use crate::model::Model;
 use arc_swap::ArcSwap;
 use std::future::Future;
@@ -38,6 +39,7 @@ pub(crate) enum Phase {
 /// State shared by all handlers.
 pub(crate) struct State {
     pub(crate) model: ArcSwap<Model>,
+    pub(crate) gazetteer: Arc<Gazetteer>,
     pub(crate) limits: Limits,
     phase: AtomicU8,
 }
@@ -93,6 +95,7 @@ pub fn warm_up(model: &Model, rounds: u32) -> Result<()> {
 /// clean shutdown.
 pub async fn serve(
     model: Model,
+    gazetteer: Gazetteer,
     config: ServeConfig,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -102,6 +105,7 @@ pub async fn serve(
         .map_err(|e| Error::Internal(format!("listener has no address: {e}")))?;
     let state = Arc::new(State {
         model: ArcSwap::from_pointee(model),
+        gazetteer: Arc::new(gazetteer),
         limits: config.limits,
         phase: AtomicU8::new(Phase::Starting as u8),
     });

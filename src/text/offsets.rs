@@ -52,7 +52,7 @@ impl<'a> OffsetMap<'a> {
                 }
                 total += units_of_lead(b, unit);
             }
-            if text.len() % BLOCK == 0 {
+            if text.len().is_multiple_of(BLOCK) {
                 checkpoints.push(total);
             }
         }

@@ -33,9 +33,16 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(paratag::service::serve(model, config, listener, async {
-            let _ = stopped.await;
-        }));
+        let gazetteer = paratag::extract::Gazetteer::default_gazetteer().unwrap();
+        let task = tokio::spawn(paratag::service::serve(
+            model,
+            gazetteer,
+            config,
+            listener,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         TestServer {
             addr,
             stop: Some(stop),

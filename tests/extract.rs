@@ -1,0 +1,270 @@
+//! Extract's structure over gRPC: sentences, entities, quotes and key terms, with spans that
+//! cut the document exactly in UTF-8, UTF-16 and UTF-32.
+
+mod common;
+
+use common::{TestServer, shared_article};
+use paratag::service::pb;
+use tonic::Code;
+
+/// Cuts `doc` at `span` counted in `encoding`.
+fn cut(doc: &str, span: &pb::Span, encoding: pb::Encoding) -> String {
+    let (b, e) = (span.begin as usize, span.end as usize);
+    match encoding {
+        pb::Encoding::Utf16 => {
+            let units: Vec<u16> = doc.encode_utf16().collect();
+            String::from_utf16(&units[b..e]).expect("UTF-16 span splits a surrogate pair")
+        }
+        pb::Encoding::Utf32 => doc.chars().skip(b).take(e - b).collect(),
+        _ => String::from_utf8(doc.as_bytes()[b..e].to_vec()).expect("byte span splits a char"),
+    }
+}
+
+fn everything(document: &str, encoding: pb::Encoding) -> pb::ExtractRequest {
+    pb::ExtractRequest {
+        document: document.to_owned(),
+        encoding: encoding as i32,
+        features: Some(pb::ExtractFeatures {
+            sentences: true,
+            entities: true,
+            quotes: true,
+            key_terms: 5,
+        }),
+        ..Default::default()
+    }
+}
+
+/// Every span of the response cuts exactly its text out of the document.
+fn assert_spans_cut_exactly(doc: &str, r: &pb::ExtractResponse, encoding: pb::Encoding) {
+    assert_eq!(r.encoding, encoding as i32);
+    for p in &r.passages {
+        assert_eq!(cut(doc, p.span.as_ref().unwrap(), encoding), p.text);
+        for s in &p.sentences {
+            assert_eq!(cut(doc, s.span.as_ref().unwrap(), encoding), s.text);
+        }
+        for k in &p.key_terms {
+            for s in &k.spans {
+                let text = cut(doc, s, encoding).to_lowercase();
+                let first = k.term.split(' ').next().unwrap();
+                assert!(text.contains(first), "key term {:?} at {text:?}", k.term);
+            }
+        }
+    }
+    for e in &r.entities {
+        for m in &e.mentions {
+            assert_eq!(cut(doc, m.span.as_ref().unwrap(), encoding), m.text);
+        }
+    }
+    for q in &r.quotes {
+        assert_eq!(cut(doc, q.span.as_ref().unwrap(), encoding), q.text);
+    }
+}
+
+#[tokio::test]
+async fn the_example_article_yields_people_countries_organisations_and_the_trust_quote() {
+    let Some(article) = shared_article() else {
+        return;
+    };
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    for encoding in [pb::Encoding::Utf8, pb::Encoding::Utf16, pb::Encoding::Utf32] {
+        let r = client
+            .extract(everything(&article, encoding))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(r.passages.len(), 13);
+        assert_spans_cut_exactly(&article, &r, encoding);
+
+        let entity = |name: &str| {
+            r.entities
+                .iter()
+                .find(|e| e.name == name)
+                .unwrap_or_else(|| panic!("{name} missing from {:#?}", r.entities))
+        };
+        let wang = entity("Wang Yi");
+        assert_eq!(wang.r#type, pb::EntityType::Person as i32);
+        assert!(wang.role.contains("Foreign Minister"), "{}", wang.role);
+        assert!(wang.role.contains("State Council Member"), "{}", wang.role);
+        assert!(
+            wang.mentions.len() >= 5,
+            "surname mentions join: {:?}",
+            wang.mentions
+        );
+        let cav = entity("Mevlut Cavusoglu");
+        assert_eq!(cav.r#type, pb::EntityType::Person as i32);
+        assert!(cav.role.contains("Foreign Minister"), "{}", cav.role);
+        assert!(cav.mentions.len() >= 4, "{:?}", cav.mentions);
+        for (name, code) in [("China", "CN"), ("Turkey", "TR")] {
+            let c = entity(name);
+            assert_eq!(c.r#type, pb::EntityType::Country as i32);
+            assert_eq!(c.country_code, code);
+        }
+        let china_forms: Vec<&str> = entity("China")
+            .mentions
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect();
+        assert!(china_forms.contains(&"Chinese"), "{china_forms:?}");
+        let unsc = entity("United Nations Security Council");
+        assert_eq!(unsc.r#type, pb::EntityType::Organization as i32);
+        assert!(
+            unsc.mentions
+                .iter()
+                .any(|m| m.text == "UN Security Council")
+        );
+        assert_eq!(
+            entity("East Turkestan Islamic Movement").r#type,
+            pb::EntityType::Organization as i32
+        );
+        // The two countries are the most salient entities.
+        let top: Vec<&str> = r.entities.iter().take(4).map(|e| e.name.as_str()).collect();
+        assert!(top.contains(&"China") && top.contains(&"Turkey"), "{top:?}");
+
+        let trust = r
+            .quotes
+            .iter()
+            .find(|q| q.text.contains("Mutual political trust"))
+            .expect("the trust quote is found");
+        assert_eq!(trust.speaker, "Wang Yi");
+        let idx = trust.speaker_entity.expect("speaker index") as usize;
+        assert_eq!(r.entities[idx].name, "Wang Yi");
+        assert_eq!(trust.passage_index, 8);
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn spans_are_exact_with_curly_quotes_accents_cjk_and_emoji() {
+    let doc = "Ankara, Türkiye — Foreign Minister Çağla Şahin met Chinese envoys 🇨🇳🤝🇹🇷.\n\n\
+               “Trade must grow 👍,” Şahin said. The 中国 delegation agreed.\n\n\
+               Dr. Zoë Ãlvarez-Núñez, who leads the WHO team, said: “Vaccines arrive in Jan. 2.5 \
+               million doses at once.” 😀";
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    let mut seen_quotes = 0;
+    for encoding in [pb::Encoding::Utf8, pb::Encoding::Utf16, pb::Encoding::Utf32] {
+        let r = client
+            .extract(everything(doc, encoding))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_spans_cut_exactly(doc, &r, encoding);
+        assert_eq!(r.passages.len(), 3);
+        // "Dr.", "Jan." and "2.5" do not end the sentence; the trailing emoji is no sentence.
+        assert_eq!(
+            r.passages[2].sentences.len(),
+            1,
+            "{:?}",
+            r.passages[2].sentences
+        );
+        assert_eq!(
+            r.passages[1].sentences.len(),
+            2,
+            "{:?}",
+            r.passages[1].sentences
+        );
+        let names: Vec<&str> = r.entities.iter().map(|e| e.name.as_str()).collect();
+        assert!(names.contains(&"Çağla Şahin"), "{names:?}");
+        assert!(names.contains(&"China"), "{names:?}");
+        assert!(names.contains(&"World Health Organization"), "{names:?}");
+        let speakers: Vec<&str> = r.quotes.iter().map(|q| q.speaker.as_str()).collect();
+        assert_eq!(speakers[0], "Çağla Şahin");
+        seen_quotes = r.quotes.len();
+    }
+    assert_eq!(seen_quotes, 2);
+    // The UTF-16 and UTF-32 offsets differ from bytes for this document.
+    let r8 = client
+        .extract(everything(doc, pb::Encoding::Utf8))
+        .await
+        .unwrap()
+        .into_inner();
+    let r16 = client
+        .extract(everything(doc, pb::Encoding::Utf16))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_ne!(r8.passages[2].span, r16.passages[2].span);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn documents_without_structure_yield_nothing_and_switches_default_off() {
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    let plain = "the rain kept falling on the quiet town all afternoon.\n\nnobody went out.";
+    let r = client
+        .extract(everything(plain, pb::Encoding::Utf8))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.entities.is_empty(), "{:?}", r.entities);
+    assert!(r.quotes.is_empty());
+    assert_eq!(r.passages.len(), 2);
+
+    // Without features only passages and labels come back.
+    let rich = "Foreign Minister Wang Yi said: “We agree.” China and Turkey signed.";
+    let r = client
+        .extract(pb::ExtractRequest {
+            document: rich.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.entities.is_empty() && r.quotes.is_empty());
+    assert!(r.passages[0].sentences.is_empty() && r.passages[0].key_terms.is_empty());
+    assert_eq!(r.encoding, pb::Encoding::Utf8 as i32);
+
+    // Quotes without entities still name the speaker but give no entity index.
+    let r = client
+        .extract(pb::ExtractRequest {
+            document: rich.into(),
+            features: Some(pb::ExtractFeatures {
+                quotes: true,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(r.entities.is_empty());
+    assert_eq!(r.quotes[0].speaker, "Wang Yi");
+    assert_eq!(r.quotes[0].speaker_entity, None);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn bad_extract_options_are_refused() {
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    let e = client
+        .extract(pb::ExtractRequest {
+            document: "Some text.".into(),
+            encoding: 9,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(e.message().starts_with("encoding:"), "{}", e.message());
+    let e = client
+        .extract(pb::ExtractRequest {
+            document: "Some text.".into(),
+            features: Some(pb::ExtractFeatures {
+                key_terms: 21,
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::InvalidArgument);
+    assert!(
+        e.message().starts_with("features.key_terms:"),
+        "{}",
+        e.message()
+    );
+    server.stop().await.unwrap();
+}
