@@ -429,3 +429,95 @@ async fn e_message_lists_topics(
         .unwrap_err();
     e.message().contains("health, trade")
 }
+
+#[tokio::test]
+async fn classify_stream_answers_in_order_and_reports_bad_items_without_ending() {
+    let server = TestServer::start(fixture_model(), small_limits()).await;
+    let mut client = server.client().await;
+    let items: Vec<pb::ClassifyStreamRequest> = (0..50)
+        .map(|i| pb::ClassifyStreamRequest {
+            id: format!("item-{i}"),
+            text: match i % 10 {
+                3 => "   ".into(),
+                6 => "x".repeat(2000),
+                _ if i % 2 == 0 => "Steel tariffs and the trade deal.".into(),
+                _ => "Vaccine doses for the outbreak.".into(),
+            },
+            min_score: if i == 7 { f32::NAN } else { 0.0 },
+            ..Default::default()
+        })
+        .collect();
+    let mut responses = client
+        .classify_stream(tokio_stream::iter(items.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut n = 0;
+    while let Some(r) = responses.message().await.unwrap() {
+        assert_eq!(r.id, format!("item-{n}"));
+        assert_eq!(r.sequence, n as u64);
+        match n {
+            n if n % 10 == 3 => {
+                let e = r.error.expect("blank text is an item error");
+                assert_eq!(
+                    (e.code, e.field.as_str()),
+                    (Code::InvalidArgument as i32, "text")
+                );
+                assert!(r.result.is_none());
+            }
+            n if n % 10 == 6 => assert!(r.error.unwrap().message.contains("limit is 1000 bytes")),
+            7 => assert_eq!(r.error.unwrap().field, "min_score"),
+            n => {
+                let result = r.result.expect("a good item has a result");
+                let want = if n % 2 == 0 { "trade" } else { "health" };
+                assert_eq!(result.labels, [want]);
+            }
+        }
+        n += 1;
+    }
+    assert_eq!(n, 50, "one response per request");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn classify_stream_applies_backpressure_to_a_client_that_does_not_read() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let server = TestServer::start(fixture_model(), ServeConfig::default()).await;
+    let mut client = server.client().await;
+    const TOTAL: usize = 300_000;
+    let produced = Arc::new(AtomicUsize::new(0));
+    let counter = produced.clone();
+    let requests = tokio_stream::iter(0..TOTAL).map(move |i| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        pb::ClassifyStreamRequest {
+            id: i.to_string(),
+            text: "Vaccine doses for the outbreak.".into(),
+            ..Default::default()
+        }
+    });
+    use tokio_stream::StreamExt;
+    let mut responses = client.classify_stream(requests).await.unwrap().into_inner();
+    // Do not read: the producer must stall once buffers and flow-control windows are full.
+    let mut last = 0;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        let now = produced.load(Ordering::Relaxed);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    assert!(
+        last < TOTAL,
+        "the server read all {TOTAL} items without being read from"
+    );
+    // Reading again resumes the stream to the end.
+    let mut n = 0;
+    while let Some(r) = responses.message().await.unwrap() {
+        assert_eq!(r.sequence, n as u64);
+        n += 1;
+    }
+    assert_eq!(n, TOTAL);
+    server.stop().await.unwrap();
+}

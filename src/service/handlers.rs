@@ -301,8 +301,86 @@ async fn run_sized<T: Send + 'static>(
     }
 }
 
+/// Responses a stream may buffer before the server stops reading requests (backpressure).
+const STREAM_BUFFER: usize = 64;
+
+/// Classifies one stream item, turning a bad item into an item error.
+fn classify_stream_item(
+    state: &State,
+    req: pb::ClassifyStreamRequest,
+    sequence: u64,
+) -> pb::ClassifyStreamResponse {
+    let answer = (|| -> Result<pb::ClassifyResponse> {
+        let model = match state.phase() {
+            Phase::Starting => {
+                return Err(Error::Unavailable(
+                    "the model is still warming up; retry shortly".into(),
+                ));
+            }
+            _ => state.model.load_full(),
+        };
+        check_text("text", &req.text, state.limits.max_text_bytes)?;
+        let opts = score_options(req.top_k, req.min_score, req.explain, req.max_evidence)?;
+        Ok(classify_one(&model, &req.text, opts))
+    })();
+    match answer {
+        Ok(result) => pb::ClassifyStreamResponse {
+            id: req.id,
+            sequence,
+            result: Some(result),
+            error: None,
+        },
+        Err(e) => pb::ClassifyStreamResponse {
+            id: req.id,
+            sequence,
+            result: None,
+            error: Some(super::status::item_error(e)),
+        },
+    }
+}
+
+/// The response stream of ClassifyStream.
+pub type ClassifyResponseStream = std::pin::Pin<
+    Box<dyn tokio_stream::Stream<Item = Result<pb::ClassifyStreamResponse, Status>> + Send>,
+>;
+
 #[tonic::async_trait]
 impl pb::topic_classifier_server::TopicClassifier for TopicService {
+    type ClassifyStreamStream = ClassifyResponseStream;
+
+    async fn classify_stream(
+        &self,
+        request: Request<tonic::Streaming<pb::ClassifyStreamRequest>>,
+    ) -> Result<Response<Self::ClassifyStreamStream>, Status> {
+        self.model()?;
+        let mut inbound = request.into_inner();
+        let (tx, rx) = tokio::sync::mpsc::channel(STREAM_BUFFER);
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let mut sequence = 0u64;
+            loop {
+                let item = match inbound.message().await {
+                    Ok(Some(item)) => item,
+                    Ok(None) => break,
+                    Err(status) => {
+                        // A broken request stream ends the response stream with its status.
+                        let _ = tx.send(Err(status)).await;
+                        break;
+                    }
+                };
+                let response = classify_stream_item(&state, item, sequence);
+                sequence += 1;
+                // Waits while the buffer is full; fails once the client has gone.
+                if tx.send(Ok(response)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(
+            tokio_stream::wrappers::ReceiverStream::new(rx),
+        )))
+    }
+
     async fn classify(
         &self,
         request: Request<pb::ClassifyRequest>,

@@ -10,6 +10,21 @@ use crate::error::Error;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+/// The error of one item of a stream: the same code and message the item would have received
+/// as a unary call, so streams and unary calls report errors alike.
+pub(crate) fn item_error(err: Error) -> super::pb::ItemError {
+    let field = match &err {
+        Error::InvalidArgument { field, .. } => field.clone(),
+        _ => String::new(),
+    };
+    let status = Status::from(err);
+    super::pb::ItemError {
+        code: status.code() as i32,
+        message: status.message().to_owned(),
+        field,
+    }
+}
+
 impl From<Error> for Status {
     fn from(err: Error) -> Status {
         match err {
@@ -40,6 +55,14 @@ mod tests {
         let v = &details.bad_request().unwrap().field_violations[0];
         assert_eq!(v.field, "texts[2]");
         assert_eq!(v.description, "must not be empty");
+    }
+
+    #[test]
+    fn stream_item_errors_carry_the_unary_code_message_and_field() {
+        let e = item_error(Error::invalid("text", "must not be empty"));
+        assert_eq!(e.code, Code::InvalidArgument as i32);
+        assert_eq!(e.message, "text: must not be empty");
+        assert_eq!(e.field, "text");
     }
 
     #[test]
