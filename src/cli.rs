@@ -1,8 +1,8 @@
 //! The command-line front end: what each subcommand does and how it prints.
 
 use crate::config::{
-    ClassifyArgs, Cli, Command, CorpusCheckArgs, CorpusCommand, EvalArgs, LearnerKind, LogFormat,
-    RecipeOverrides, ServeArgs, TrainArgs,
+    BenchClientArgs, ClassifyArgs, Cli, Command, CorpusCheckArgs, CorpusCommand, EvalArgs,
+    LearnerKind, LogFormat, RecipeOverrides, ServeArgs, TrainArgs,
 };
 use crate::corpus::{self, Example};
 use crate::error::{Error, Result};
@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Eval(args) => eval_cmd(args),
         Command::Classify(args) => classify_cmd(args),
         Command::Corpus(CorpusCommand::Check(args)) => corpus_check_cmd(args),
+        Command::BenchClient(args) => bench_client_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -481,6 +482,57 @@ fn classify_cmd(args: ClassifyArgs) -> Result<()> {
                 println!("       {}: {}", model.topics()[t], terms.join(", "));
             }
         }
+    }
+    Ok(())
+}
+
+fn bench_client_cmd(args: BenchClientArgs) -> Result<()> {
+    let texts: Vec<String> = match &args.input {
+        Some(path) => corpus::load(path)?.into_iter().map(|e| e.text).collect(),
+        None if Path::new("data/corpus").is_dir() => corpus::load(Path::new("data/corpus"))?
+            .into_iter()
+            .map(|e| e.text)
+            .collect(),
+        None => crate::service::sample_texts()
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    };
+    let secs = |name: &str, v: f64| {
+        if v.is_finite() && v >= 0.0 {
+            Ok(std::time::Duration::from_secs_f64(v))
+        } else {
+            Err(Error::Data(format!("--{name} must be a number of seconds")))
+        }
+    };
+    let config = crate::loadgen::LoadConfig {
+        target: args.target.clone(),
+        workload: args.workload,
+        connections: args.connections,
+        in_flight: args.in_flight,
+        duration: secs("duration", args.duration)?,
+        warmup: secs("warmup", args.warmup)?,
+        requests: args.requests,
+        batch_size: args.batch_size,
+        document_words: args.document_words,
+        texts,
+    };
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if args.threads > 0 {
+        builder.worker_threads(args.threads);
+    }
+    let runtime = builder
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
+    let report = runtime.block_on(crate::loadgen::run(config))?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&report).map_err(|e| Error::Internal(e.to_string()))?
+        );
+    } else {
+        crate::loadgen::print(&report);
     }
     Ok(())
 }

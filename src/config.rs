@@ -29,6 +29,50 @@ pub enum Command {
     /// Work on the training corpus.
     #[command(subcommand)]
     Corpus(CorpusCommand),
+    /// Load-test a paratag.v1 server (closed loop; reports rate and latency percentiles).
+    BenchClient(BenchClientArgs),
+}
+
+/// Flags of `paratag bench-client`.
+#[derive(Debug, Clone, Args)]
+pub struct BenchClientArgs {
+    /// Server URL.
+    #[arg(long, env = "PARATAG_TARGET", default_value = "http://127.0.0.1:50051")]
+    pub target: String,
+    /// What each request does.
+    #[arg(long, env = "PARATAG_WORKLOAD", value_enum, default_value = "classify")]
+    pub workload: crate::loadgen::Workload,
+    /// HTTP/2 connections.
+    #[arg(long, env = "PARATAG_CONNECTIONS", default_value_t = 4)]
+    pub connections: usize,
+    /// Requests (or stream items) outstanding per connection.
+    #[arg(long, env = "PARATAG_IN_FLIGHT", default_value_t = 16)]
+    pub in_flight: usize,
+    /// Seconds to measure.
+    #[arg(long, env = "PARATAG_DURATION", default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds of warm-up, not measured.
+    #[arg(long, env = "PARATAG_WARMUP", default_value_t = 2.0)]
+    pub warmup: f64,
+    /// Stop after this many measured requests (0: run for --duration).
+    #[arg(long, env = "PARATAG_REQUESTS", default_value_t = 0)]
+    pub requests: u64,
+    /// Paragraphs per ClassifyBatch.
+    #[arg(long, env = "PARATAG_BATCH_SIZE", default_value_t = 64)]
+    pub batch_size: usize,
+    /// Words in the Extract document.
+    #[arg(long, env = "PARATAG_DOCUMENT_WORDS", default_value_t = 4000)]
+    pub document_words: usize,
+    /// Input paragraphs: a JSONL or `label<TAB>text` file or a directory (default: data/corpus
+    /// when present, else built-in sample texts).
+    #[arg(long, env = "PARATAG_INPUT")]
+    pub input: Option<PathBuf>,
+    /// Client runtime threads (0: all cores).
+    #[arg(long, env = "PARATAG_CLIENT_THREADS", default_value_t = 0)]
+    pub threads: usize,
+    /// Print the report as one JSON object.
+    #[arg(long, env = "PARATAG_JSON")]
+    pub json: bool,
 }
 
 /// `paratag corpus …` subcommands.

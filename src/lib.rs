@@ -11,6 +11,7 @@ pub mod config;
 pub mod corpus;
 pub mod error;
 pub mod extract;
+pub mod loadgen;
 pub mod model;
 pub mod service;
 pub mod text;

@@ -68,6 +68,11 @@ const WARMUP_TEXTS: &[&str] = &[
     "Ünïcode “quotes”, 中国, emoji 👍 and a second line\nto check that nothing breaks.",
 ];
 
+/// Built-in sample paragraphs (used for warm-up, and by the load generator without input).
+pub fn sample_texts() -> &'static [&'static str] {
+    WARMUP_TEXTS
+}
+
 /// Runs the model over the warm-up texts and checks that every answer is well-formed.
 pub fn warm_up(model: &Model, rounds: u32) -> Result<()> {
     for _ in 0..rounds.max(1) {
