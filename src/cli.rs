@@ -73,24 +73,26 @@ pub fn load_model(path: Option<&Path>) -> Result<Model> {
 }
 
 fn serve(args: ServeArgs) -> Result<()> {
-    let config = args.validate().map_err(Error::Data)?;
-    init_tracing(&args.log, args.log_format)?;
-    tracing::info!(?args, "starting");
+    let settings = args.resolve().map_err(Error::Data)?;
+    init_tracing(&settings.log, settings.log_format)?;
+    // Debug output of the settings redacts tokens and keys.
+    tracing::info!(?settings, "starting");
     let started = Instant::now();
-    // Validate the model before binding: a bad model never reaches a listening port.
-    let model = load_model(args.model.as_deref())?;
+    // Validate the model and gazetteer before binding: bad files never reach a listening port.
+    let model = load_model(settings.serve.model_path.as_deref())?;
+    let gazetteer = match &settings.gazetteer {
+        Some(path) => Gazetteer::load(path)?,
+        None => Gazetteer::default_gazetteer()?,
+    };
+    let load_seconds = started.elapsed().as_secs_f64();
     tracing::info!(
         model = %model.meta().name,
         version = %model.version(),
         topics = model.topics().len(),
         terms = model.featurizer().len(),
-        load_ms = started.elapsed().as_millis() as u64,
+        load_ms = (load_seconds * 1000.0) as u64,
         "model loaded"
     );
-    let gazetteer = match &args.gazetteer {
-        Some(path) => Gazetteer::load(path)?,
-        None => Gazetteer::default_gazetteer()?,
-    };
     if !gazetteer.ambiguous().is_empty() {
         tracing::warn!(
             phrases = ?gazetteer.ambiguous(),
@@ -102,11 +104,40 @@ fn serve(args: ServeArgs) -> Result<()> {
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
+        let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
-            .map_err(|e| Error::Data(format!("cannot listen on {}: {e}", args.listen)))?;
-        crate::service::serve(model, gazetteer, config, listener, shutdown_signal()).await
+            .map_err(|e| Error::Data(format!("cannot listen on {}: {e}", settings.listen)))?;
+        let mut server = crate::service::Server::new(model, gazetteer, settings.serve.clone())
+            .with_load_seconds(load_seconds)
+            .with_reload_signal(reload_signal());
+        if let Some(addr) = settings.metrics_listen {
+            let metrics = crate::service::metrics::bind(addr)
+                .await
+                .map_err(|e| Error::Data(format!("cannot listen on {addr} for metrics: {e}")))?;
+            tracing::info!(%addr, "metrics at /metrics");
+            server = server.with_metrics(metrics);
+        }
+        server.run(listener, shutdown_signal()).await
     })
+}
+
+/// A channel that receives once per SIGHUP (reload the model).
+fn reload_signal() -> tokio::sync::mpsc::Receiver<()> {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("received SIGHUP: reloading the model");
+            let _ = tx.try_send(());
+        }
+    });
+    #[cfg(not(unix))]
+    drop(tx);
+    rx
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -111,59 +111,149 @@ pub enum LogFormat {
     Json,
 }
 
-/// Flags of `paratag serve`.
-#[derive(Debug, Clone, Args)]
+/// Flags of `paratag serve`. Every setting can be given as a flag, as its `PARATAG_…`
+/// environment variable, or as a key of the TOML file named by `--config` (same name, with
+/// underscores); a flag beats the environment, which beats the file, which beats the default.
+#[derive(Debug, Clone, Default, Args)]
 pub struct ServeArgs {
-    /// Address to listen on. The default is loopback only; use 0.0.0.0:50051 to accept
-    /// connections from other hosts.
-    #[arg(long, env = "PARATAG_LISTEN", default_value = "127.0.0.1:50051")]
-    pub listen: SocketAddr,
+    /// TOML file with settings (keys as the flags, e.g. `max_batch_items = 128`).
+    #[arg(long, env = "PARATAG_CONFIG")]
+    pub config: Option<PathBuf>,
 
-    /// Model file to serve instead of the embedded default model.
+    /// Address to listen on [default: 127.0.0.1:50051, loopback only]. Binding all interfaces
+    /// (0.0.0.0:50051) is an explicit choice.
+    #[arg(long, env = "PARATAG_LISTEN")]
+    pub listen: Option<SocketAddr>,
+
+    /// Model file to serve [default: the embedded default model].
     #[arg(long, env = "PARATAG_MODEL")]
     pub model: Option<PathBuf>,
 
-    /// Gazetteer file for Extract's entities instead of the embedded models/gazetteer.toml.
+    /// Gazetteer for Extract's entities [default: the embedded models/gazetteer.toml].
     #[arg(long, env = "PARATAG_GAZETTEER")]
     pub gazetteer: Option<PathBuf>,
 
-    /// Largest text accepted by Classify and ClassifyBatch (per text), in UTF-8 bytes.
-    #[arg(long, env = "PARATAG_MAX_TEXT_BYTES", default_value_t = 65_536)]
-    pub max_text_bytes: u32,
+    /// Largest Classify text (and each batch text), in UTF-8 bytes [default: 65536].
+    #[arg(long, env = "PARATAG_MAX_TEXT_BYTES")]
+    pub max_text_bytes: Option<u32>,
 
-    /// Most texts accepted in one ClassifyBatch request.
-    #[arg(long, env = "PARATAG_MAX_BATCH_ITEMS", default_value_t = 256)]
-    pub max_batch_items: u32,
+    /// Most texts in one ClassifyBatch [default: 256].
+    #[arg(long, env = "PARATAG_MAX_BATCH_ITEMS")]
+    pub max_batch_items: Option<u32>,
 
-    /// Largest document accepted by Extract, in UTF-8 bytes.
-    #[arg(long, env = "PARATAG_MAX_DOCUMENT_BYTES", default_value_t = 2 * 1024 * 1024)]
-    pub max_document_bytes: u32,
+    /// Largest Extract document, in UTF-8 bytes [default: 2097152].
+    #[arg(long, env = "PARATAG_MAX_DOCUMENT_BYTES")]
+    pub max_document_bytes: Option<u32>,
 
-    /// Largest encoded gRPC request message the server decodes, in bytes. Must exceed
-    /// --max-document-bytes and --max-text-bytes (with room for the envelope).
-    #[arg(long, env = "PARATAG_MAX_MESSAGE_BYTES", default_value_t = 4 * 1024 * 1024)]
-    pub max_message_bytes: u32,
+    /// Largest encoded request message the server decodes, in bytes; larger messages are
+    /// refused with OUT_OF_RANGE. Must exceed the text and document limits [default: 4194304].
+    #[arg(long, env = "PARATAG_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<u32>,
 
-    /// Warm-up passes over built-in sample texts before the server reports SERVING.
-    #[arg(long, env = "PARATAG_WARMUP_ROUNDS", default_value_t = 20)]
-    pub warmup_rounds: u32,
+    /// Requests (open streams count as one) handled at once; beyond it calls are refused at
+    /// once with RESOURCE_EXHAUSTED, never queued [default: 256].
+    #[arg(long, env = "PARATAG_MAX_CONCURRENT_REQUESTS")]
+    pub max_concurrent_requests: Option<u32>,
+
+    /// Longest a request may run, in seconds; a shorter `grpc-timeout` from the client wins
+    /// [default: 30].
+    #[arg(long, env = "PARATAG_REQUEST_TIMEOUT")]
+    pub request_timeout: Option<f64>,
+
+    /// Seconds between HTTP/2 keepalive pings on idle connections (0: off) [default: 30].
+    #[arg(long, env = "PARATAG_KEEPALIVE_INTERVAL")]
+    pub keepalive_interval: Option<f64>,
+
+    /// Seconds to wait for a keepalive ping's answer before closing the connection
+    /// [default: 10].
+    #[arg(long, env = "PARATAG_KEEPALIVE_TIMEOUT")]
+    pub keepalive_timeout: Option<f64>,
+
+    /// Warm-up passes over sample texts before health reports SERVING [default: 20].
+    #[arg(long, env = "PARATAG_WARMUP_ROUNDS")]
+    pub warmup_rounds: Option<u32>,
 
     /// Seconds to keep serving after health turns NOT_SERVING on shutdown, so load balancers
-    /// stop sending new work before connections close.
-    #[arg(long, env = "PARATAG_DRAIN_DELAY", default_value_t = 0.0)]
-    pub drain_delay: f64,
+    /// stop sending new work before connections close [default: 0].
+    #[arg(long, env = "PARATAG_DRAIN_DELAY")]
+    pub drain_delay: Option<f64>,
 
-    /// Seconds to let in-flight requests finish on shutdown before the server stops anyway.
-    #[arg(long, env = "PARATAG_SHUTDOWN_GRACE", default_value_t = 10.0)]
-    pub shutdown_grace: f64,
+    /// Seconds in-flight requests get to finish on shutdown [default: 10].
+    #[arg(long, env = "PARATAG_SHUTDOWN_GRACE")]
+    pub shutdown_grace: Option<f64>,
 
-    /// Log filter (tracing EnvFilter syntax), e.g. "info" or "paratag=debug".
-    #[arg(long, env = "PARATAG_LOG", default_value = "info")]
-    pub log: String,
+    /// Log filter (tracing EnvFilter syntax); "debug" logs one line per request
+    /// [default: info].
+    #[arg(long, env = "PARATAG_LOG")]
+    pub log: Option<String>,
 
-    /// Log format.
-    #[arg(long, env = "PARATAG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
+    /// Log format [default: text].
+    #[arg(long, env = "PARATAG_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+
+    /// PEM certificate chain: serve TLS (requires --tls-key).
+    #[arg(long, env = "PARATAG_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "PARATAG_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+
+    /// PEM CA certificates: require and verify client certificates (mutual TLS).
+    #[arg(long, env = "PARATAG_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
+
+    /// File of bearer tokens, one per line: every RPC except health then needs
+    /// `authorization: Bearer <token>`.
+    #[arg(long, env = "PARATAG_AUTH_TOKENS_FILE")]
+    pub auth_tokens_file: Option<PathBuf>,
+
+    /// Bearer tokens, comma-separated (prefer the environment variable to the flag, which
+    /// shows in process lists). Never logged.
+    #[arg(long, env = "PARATAG_AUTH_TOKENS", hide_env_values = true)]
+    pub auth_tokens: Option<String>,
+
+    /// Serve gRPC server reflection (v1 and v1alpha) [default: true].
+    #[arg(long, env = "PARATAG_REFLECTION")]
+    pub reflection: Option<bool>,
+
+    /// Serve the Admin service (ReloadModel); needs bearer tokens [default: false].
+    #[arg(long, env = "PARATAG_ADMIN")]
+    pub admin: Option<bool>,
+
+    /// Address of the Prometheus metrics endpoint (`/metrics`), or "off"
+    /// [default: 127.0.0.1:9464].
+    #[arg(long, env = "PARATAG_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+}
+
+/// The keys a `--config` file may hold (all optional; same meaning as the flags).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServeFile {
+    listen: Option<SocketAddr>,
+    model: Option<PathBuf>,
+    gazetteer: Option<PathBuf>,
+    max_text_bytes: Option<u32>,
+    max_batch_items: Option<u32>,
+    max_document_bytes: Option<u32>,
+    max_message_bytes: Option<u32>,
+    max_concurrent_requests: Option<u32>,
+    request_timeout: Option<f64>,
+    keepalive_interval: Option<f64>,
+    keepalive_timeout: Option<f64>,
+    warmup_rounds: Option<u32>,
+    drain_delay: Option<f64>,
+    shutdown_grace: Option<f64>,
+    log: Option<String>,
+    log_format: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    tls_client_ca: Option<PathBuf>,
+    auth_tokens_file: Option<PathBuf>,
+    reflection: Option<bool>,
+    admin: Option<bool>,
+    metrics_listen: Option<String>,
 }
 
 /// Request limits enforced by the service.
@@ -177,6 +267,8 @@ pub struct Limits {
     pub max_document_bytes: u32,
     /// Largest decoded gRPC message, in bytes.
     pub max_message_bytes: u32,
+    /// Requests handled at once.
+    pub max_concurrent_requests: u32,
 }
 
 impl Default for Limits {
@@ -186,7 +278,39 @@ impl Default for Limits {
             max_batch_items: 256,
             max_document_bytes: 2 * 1024 * 1024,
             max_message_bytes: 4 * 1024 * 1024,
+            max_concurrent_requests: 256,
         }
+    }
+}
+
+/// TLS material, read at startup.
+#[derive(Clone)]
+pub struct TlsFiles {
+    /// PEM certificate chain.
+    pub cert: Vec<u8>,
+    /// PEM private key.
+    pub key: Vec<u8>,
+    /// PEM CA bundle for client certificates (mutual TLS), if required.
+    pub client_ca: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsFiles")
+            .field("cert", &format_args!("{} bytes", self.cert.len()))
+            .field("key", &"<redacted>")
+            .field("mutual", &self.client_ca.is_some())
+            .finish()
+    }
+}
+
+/// Bearer tokens; their values never appear in Debug output or logs.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Tokens(pub Vec<String>);
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} token(s) redacted>", self.0.len())
     }
 }
 
@@ -195,68 +319,256 @@ impl Default for Limits {
 pub struct ServeConfig {
     /// Request limits.
     pub limits: Limits,
+    /// Longest request duration (a shorter client deadline wins).
+    pub request_timeout: Duration,
+    /// HTTP/2 keepalive ping interval (None: off) and timeout.
+    pub keepalive: Option<(Duration, Duration)>,
     /// Warm-up passes before SERVING.
     pub warmup_rounds: u32,
     /// Time between NOT_SERVING and closing connections on shutdown.
     pub drain_delay: Duration,
     /// Longest wait for in-flight requests on shutdown.
     pub shutdown_grace: Duration,
+    /// TLS, when configured.
+    pub tls: Option<TlsFiles>,
+    /// Accepted bearer tokens; empty: no authentication.
+    pub tokens: Tokens,
+    /// Serve reflection.
+    pub reflection: bool,
+    /// Serve the Admin service.
+    pub admin: bool,
+    /// Where the model came from, for reloads without a path (None: the embedded model).
+    pub model_path: Option<PathBuf>,
 }
 
 impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig {
             limits: Limits::default(),
+            request_timeout: Duration::from_secs(30),
+            keepalive: Some((Duration::from_secs(30), Duration::from_secs(10))),
             warmup_rounds: 20,
             drain_delay: Duration::ZERO,
             shutdown_grace: Duration::from_secs(10),
+            tls: None,
+            tokens: Tokens::default(),
+            reflection: true,
+            admin: false,
+            model_path: None,
         }
     }
+}
+
+/// Everything `paratag serve` runs with, resolved from flags, environment, file and defaults.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Gazetteer file (None: embedded).
+    pub gazetteer: Option<PathBuf>,
+    /// Server settings.
+    pub serve: ServeConfig,
+    /// Metrics endpoint address (None: off).
+    pub metrics_listen: Option<SocketAddr>,
+    /// Log filter.
+    pub log: String,
+    /// Log format.
+    pub log_format: LogFormat,
 }
 
 /// Room for the protobuf envelope around the largest text or document.
 const ENVELOPE_BYTES: u32 = 4096;
 
+fn seconds(name: &str, v: f64) -> Result<Duration, String> {
+    if v.is_finite() && (0.0..=86_400.0).contains(&v) {
+        Ok(Duration::from_secs_f64(v))
+    } else {
+        Err(format!(
+            "--{name} must be between 0 and 86400 seconds, not {v}"
+        ))
+    }
+}
+
+fn read_file(what: &str, path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{what} {}: {e}", path.display()))
+}
+
 impl ServeArgs {
-    /// Checks the flags and returns the server settings, or a one-line reason.
-    pub fn validate(&self) -> Result<ServeConfig, String> {
-        let positive = |name: &str, v: u32| {
-            if v == 0 {
-                Err(format!("--{name} must be at least 1"))
-            } else {
-                Ok(())
+    /// Merges flags/environment with the `--config` file and defaults, validates the result and
+    /// reads TLS and token files. Errors are one line naming the setting.
+    pub fn resolve(&self) -> Result<Settings, String> {
+        let file: ServeFile = match &self.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("--config {}: {e}", path.display()))?;
+                toml::from_str(&text)
+                    .map_err(|e| format!("--config {}: {}", path.display(), e.message().trim()))?
             }
+            None => ServeFile::default(),
         };
-        positive("max-text-bytes", self.max_text_bytes)?;
-        positive("max-batch-items", self.max_batch_items)?;
-        positive("max-document-bytes", self.max_document_bytes)?;
-        let biggest = self.max_text_bytes.max(self.max_document_bytes);
-        if self.max_message_bytes < biggest.saturating_add(ENVELOPE_BYTES) {
+        let d = ServeConfig::default();
+        let dl = Limits::default();
+        let limits = Limits {
+            max_text_bytes: self
+                .max_text_bytes
+                .or(file.max_text_bytes)
+                .unwrap_or(dl.max_text_bytes),
+            max_batch_items: self
+                .max_batch_items
+                .or(file.max_batch_items)
+                .unwrap_or(dl.max_batch_items),
+            max_document_bytes: self
+                .max_document_bytes
+                .or(file.max_document_bytes)
+                .unwrap_or(dl.max_document_bytes),
+            max_message_bytes: self
+                .max_message_bytes
+                .or(file.max_message_bytes)
+                .unwrap_or(dl.max_message_bytes),
+            max_concurrent_requests: self
+                .max_concurrent_requests
+                .or(file.max_concurrent_requests)
+                .unwrap_or(dl.max_concurrent_requests),
+        };
+        for (name, v) in [
+            ("max-text-bytes", limits.max_text_bytes),
+            ("max-batch-items", limits.max_batch_items),
+            ("max-document-bytes", limits.max_document_bytes),
+            ("max-concurrent-requests", limits.max_concurrent_requests),
+        ] {
+            if v == 0 {
+                return Err(format!("--{name} must be at least 1"));
+            }
+        }
+        let biggest = limits.max_text_bytes.max(limits.max_document_bytes);
+        if limits.max_message_bytes < biggest.saturating_add(ENVELOPE_BYTES) {
             return Err(format!(
                 "--max-message-bytes ({}) must be at least {} (the larger of --max-text-bytes and --max-document-bytes plus {ENVELOPE_BYTES})",
-                self.max_message_bytes,
+                limits.max_message_bytes,
                 biggest.saturating_add(ENVELOPE_BYTES)
             ));
         }
-        let secs = |name: &str, v: f64| {
-            if v.is_finite() && (0.0..=3600.0).contains(&v) {
-                Ok(Duration::from_secs_f64(v))
-            } else {
-                Err(format!(
-                    "--{name} must be between 0 and 3600 seconds, not {v}"
-                ))
+        let request_timeout = seconds(
+            "request-timeout",
+            self.request_timeout
+                .or(file.request_timeout)
+                .unwrap_or(30.0),
+        )?;
+        if request_timeout.is_zero() {
+            return Err("--request-timeout must be more than 0 seconds".into());
+        }
+        let interval = seconds(
+            "keepalive-interval",
+            self.keepalive_interval
+                .or(file.keepalive_interval)
+                .unwrap_or(30.0),
+        )?;
+        let keepalive_timeout = seconds(
+            "keepalive-timeout",
+            self.keepalive_timeout
+                .or(file.keepalive_timeout)
+                .unwrap_or(10.0),
+        )?;
+        let tls = match (
+            self.tls_cert.clone().or(file.tls_cert),
+            self.tls_key.clone().or(file.tls_key),
+            self.tls_client_ca.clone().or(file.tls_client_ca),
+        ) {
+            (None, None, None) => None,
+            (Some(cert), Some(key), ca) => Some(TlsFiles {
+                cert: read_file("--tls-cert", &cert)?,
+                key: read_file("--tls-key", &key)?,
+                client_ca: ca.map(|p| read_file("--tls-client-ca", &p)).transpose()?,
+            }),
+            (None, _, Some(_)) => {
+                return Err("--tls-client-ca needs --tls-cert and --tls-key".into());
+            }
+            _ => return Err("--tls-cert and --tls-key must be given together".into()),
+        };
+        let mut tokens: Vec<String> = Vec::new();
+        if let Some(path) = self.auth_tokens_file.clone().or(file.auth_tokens_file) {
+            let text = String::from_utf8(read_file("--auth-tokens-file", &path)?)
+                .map_err(|_| format!("--auth-tokens-file {}: not UTF-8", path.display()))?;
+            tokens.extend(
+                text.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_owned),
+            );
+        }
+        if let Some(list) = &self.auth_tokens {
+            tokens.extend(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned),
+            );
+        }
+        if tokens.iter().any(|t| t.len() < 16) {
+            return Err("bearer tokens must be at least 16 characters long".into());
+        }
+        let admin = self.admin.or(file.admin).unwrap_or(false);
+        if admin && tokens.is_empty() {
+            return Err(
+                "--admin needs bearer tokens (--auth-tokens-file or PARATAG_AUTH_TOKENS): the Admin service is never open".into(),
+            );
+        }
+        let metrics_listen =
+            match self
+                .metrics_listen
+                .clone()
+                .or(file.metrics_listen)
+                .unwrap_or_else(|| "127.0.0.1:9464".into())
+                .as_str()
+            {
+                "off" | "" => None,
+                addr => Some(addr.parse().map_err(|_| {
+                    format!("--metrics-listen {addr:?} is not an address or \"off\"")
+                })?),
+            };
+        let log_format = match (self.log_format, file.log_format.as_deref()) {
+            (Some(f), _) => f,
+            (None, Some("json")) => LogFormat::Json,
+            (None, Some("text") | None) => LogFormat::Text,
+            (None, Some(other)) => {
+                return Err(format!("log_format {other:?} must be \"text\" or \"json\""));
             }
         };
-        Ok(ServeConfig {
-            limits: Limits {
-                max_text_bytes: self.max_text_bytes,
-                max_batch_items: self.max_batch_items,
-                max_document_bytes: self.max_document_bytes,
-                max_message_bytes: self.max_message_bytes,
+        Ok(Settings {
+            listen: self
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 50051))),
+            gazetteer: self.gazetteer.clone().or(file.gazetteer),
+            metrics_listen,
+            log: self
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| "info".into()),
+            log_format,
+            serve: ServeConfig {
+                limits,
+                request_timeout,
+                keepalive: (!interval.is_zero()).then_some((interval, keepalive_timeout)),
+                warmup_rounds: self
+                    .warmup_rounds
+                    .or(file.warmup_rounds)
+                    .unwrap_or(d.warmup_rounds),
+                drain_delay: seconds(
+                    "drain-delay",
+                    self.drain_delay.or(file.drain_delay).unwrap_or(0.0),
+                )?,
+                shutdown_grace: seconds(
+                    "shutdown-grace",
+                    self.shutdown_grace.or(file.shutdown_grace).unwrap_or(10.0),
+                )?,
+                tls,
+                tokens: Tokens(tokens),
+                reflection: self.reflection.or(file.reflection).unwrap_or(true),
+                admin,
+                model_path: self.model.clone().or(file.model),
             },
-            warmup_rounds: self.warmup_rounds,
-            drain_delay: secs("drain-delay", self.drain_delay)?,
-            shutdown_grace: secs("shutdown-grace", self.shutdown_grace)?,
         })
     }
 }
@@ -416,22 +728,60 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_listen_on_loopback() {
-        let s = serve(&[]);
+        let s = serve(&[]).resolve().unwrap();
         assert!(s.listen.ip().is_loopback());
-        let c = s.validate().unwrap();
-        assert_eq!(c.limits, Limits::default());
+        assert_eq!(s.serve.limits, Limits::default());
+        assert!(s.serve.reflection && !s.serve.admin && s.serve.tls.is_none());
+        assert!(s.metrics_listen.unwrap().ip().is_loopback());
     }
 
     #[test]
-    fn inconsistent_limits_are_refused_with_a_reason() {
-        let err = serve(&["--max-message-bytes", "1000"])
-            .validate()
-            .unwrap_err();
-        assert!(err.contains("--max-message-bytes"), "{err}");
-        let err = serve(&["--max-batch-items", "0"]).validate().unwrap_err();
-        assert!(err.contains("--max-batch-items"), "{err}");
-        let err = serve(&["--shutdown-grace=-1"]).validate().unwrap_err();
-        assert!(err.contains("--shutdown-grace"), "{err}");
+    fn inconsistent_settings_are_refused_with_a_reason() {
+        let err = |args: &[&str]| serve(args).resolve().unwrap_err();
+        assert!(err(&["--max-message-bytes", "1000"]).contains("--max-message-bytes"));
+        assert!(err(&["--max-batch-items", "0"]).contains("--max-batch-items"));
+        assert!(err(&["--shutdown-grace=-1"]).contains("--shutdown-grace"));
+        assert!(err(&["--tls-cert", "x.pem"]).contains("--tls-key"));
+        assert!(err(&["--admin", "true"]).contains("bearer tokens"));
+        assert!(err(&["--auth-tokens", "short"]).contains("16 characters"));
+        assert!(err(&["--metrics-listen", "nowhere"]).contains("--metrics-listen"));
+    }
+
+    #[test]
+    fn a_config_file_fills_in_what_flags_do_not_say() {
+        let dir = std::env::temp_dir().join(format!("paratag-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("paratag.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:6000\"\nmax_batch_items = 7\nmax_text_bytes = 100\nmetrics_listen = \"off\"\n",
+        )
+        .unwrap();
+        let p = path.to_str().unwrap();
+        let s = serve(&["--config", p, "--max-batch-items", "9"])
+            .resolve()
+            .unwrap();
+        assert_eq!(s.listen.port(), 6000);
+        assert_eq!(
+            s.serve.limits.max_batch_items, 9,
+            "the flag wins over the file"
+        );
+        assert_eq!(s.serve.limits.max_text_bytes, 100);
+        assert_eq!(s.metrics_listen, None);
+        std::fs::write(&path, "max_batch = 1\n").unwrap();
+        let e = serve(&["--config", p]).resolve().unwrap_err();
+        assert!(e.contains("unknown field"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let s = serve(&["--auth-tokens", "a-very-secret-token-1234"])
+            .resolve()
+            .unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("a-very-secret-token-1234"), "{shown}");
+        assert!(shown.contains("1 token(s) redacted"));
     }
 
     #[test]

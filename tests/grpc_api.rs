@@ -16,6 +16,7 @@ fn small_limits() -> ServeConfig {
             max_batch_items: 4,
             max_document_bytes: 5000,
             max_message_bytes: 10_000,
+            ..Limits::default()
         },
         ..ServeConfig::default()
     }

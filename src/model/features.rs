@@ -204,6 +204,131 @@ pub struct Scratch {
     pub features: Vec<Feature>,
 }
 
+/// What a slot of the term table holds.
+const SLOT_EMPTY: u8 = 0;
+const SLOT_TERM: u8 = 1;
+const SLOT_STOPWORD: u8 = 2;
+
+/// One slot of the open-addressing term table.
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    hash: u64,
+    offset: u32,
+    len: u32,
+    kind: u8,
+    column: u32,
+}
+
+/// Hash of one token's bytes (FxHash-style multiply-rotate, byte by byte: tokens are short).
+#[inline]
+fn hash_bytes(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    h
+}
+
+/// Hash of the bigram "a b" from its words' hashes.
+#[inline]
+fn pair_hash(a: u64, b: u64) -> u64 {
+    (a.rotate_left(17) ^ b).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x2545_f491_4f6c_dd1d
+}
+
+/// Term → column lookup built once at model load: open addressing on 64-bit hashes, linear
+/// probing, with the term's bytes kept for an exact comparison. Unigrams are keyed by the hash
+/// of their bytes, bigrams by [`pair_hash`] of their two words, so the scorer never builds a
+/// string to look a term up. Stopwords sit in the same table.
+#[derive(Debug, Clone, Default)]
+struct TermTable {
+    slots: Vec<Slot>,
+    bytes: Vec<u8>,
+}
+
+impl TermTable {
+    fn build(terms: &[String], stopwords: &FxHashSet<String>) -> TermTable {
+        let n = terms.len() + stopwords.len();
+        let cap = (n * 2).next_power_of_two().max(16);
+        let mut table = TermTable {
+            slots: vec![Slot::default(); cap],
+            bytes: Vec::new(),
+        };
+        for (column, t) in terms.iter().enumerate() {
+            table.insert(t, SLOT_TERM, column as u32);
+        }
+        let mut stop: Vec<&String> = stopwords.iter().collect();
+        stop.sort();
+        for w in stop {
+            table.insert(w, SLOT_STOPWORD, 0);
+        }
+        table
+    }
+
+    fn key_hash(term: &str) -> u64 {
+        match term.split_once(' ') {
+            Some((a, b)) => pair_hash(hash_bytes(a.as_bytes()), hash_bytes(b.as_bytes())),
+            None => hash_bytes(term.as_bytes()),
+        }
+    }
+
+    fn insert(&mut self, term: &str, kind: u8, column: u32) {
+        let hash = Self::key_hash(term);
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        while self.slots[i].kind != SLOT_EMPTY {
+            let s = self.slots[i];
+            if s.hash == hash
+                && &self.bytes[s.offset as usize..(s.offset + s.len) as usize] == term.as_bytes()
+            {
+                // A stopword that is also a term stays a stopword (it is never counted).
+                if kind == SLOT_STOPWORD {
+                    self.slots[i].kind = SLOT_STOPWORD;
+                }
+                return;
+            }
+            i = (i + 1) & mask;
+        }
+        let offset = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(term.as_bytes());
+        self.slots[i] = Slot {
+            hash,
+            offset,
+            len: term.len() as u32,
+            kind,
+            column,
+        };
+    }
+
+    /// The slot for a unigram (`first` only) or the bigram `first second`.
+    #[inline]
+    fn find(&self, hash: u64, first: &[u8], second: Option<&[u8]>) -> Option<Slot> {
+        let mask = self.slots.len() - 1;
+        let mut i = hash as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s.kind == SLOT_EMPTY {
+                return None;
+            }
+            if s.hash == hash {
+                let stored = &self.bytes[s.offset as usize..(s.offset + s.len) as usize];
+                let same = match second {
+                    None => stored == first,
+                    Some(b) => {
+                        stored.len() == first.len() + 1 + b.len()
+                            && &stored[..first.len()] == first
+                            && stored[first.len()] == b' '
+                            && &stored[first.len() + 1..] == b
+                    }
+                };
+                if same {
+                    return Some(s);
+                }
+            }
+            i = (i + 1) & mask;
+        }
+    }
+}
+
 /// The fitted vocabulary and transform.
 #[derive(Debug, Clone)]
 pub struct Featurizer {
@@ -212,6 +337,7 @@ pub struct Featurizer {
     idf: Vec<f32>,
     index: FxHashMap<String, u32>,
     stopwords: FxHashSet<String>,
+    table: TermTable,
 }
 
 impl Featurizer {
@@ -240,13 +366,15 @@ impl Featurizer {
                 return Err(format!("term {t:?} appears twice in the vocabulary"));
             }
         }
-        let stopwords = config.stopwords.iter().cloned().collect();
+        let stopwords: FxHashSet<String> = config.stopwords.iter().cloned().collect();
+        let table = TermTable::build(&terms, &stopwords);
         Ok(Featurizer {
             config,
             terms,
             idf,
             index,
             stopwords,
+            table,
         })
     }
 
@@ -327,14 +455,58 @@ impl Featurizer {
     }
 
     /// Transforms `text` into `scratch.features` (sorted by column). Allocates nothing once the
-    /// scratch buffers have grown to the size of the text.
+    /// scratch buffers have grown to the size of the text: tokens are normalised into reused
+    /// byte buffers, hashed once, and looked up (bigrams too) without building strings.
     pub fn transform(&self, text: &str, scratch: &mut Scratch) {
+        let Scratch {
+            term,
+            prev,
+            ids,
+            features,
+            ..
+        } = scratch;
+        ids.clear();
+        features.clear();
+        prev.clear();
+        let mut prev_hash = 0u64;
+        let bigrams = self.config.ngrams >= 2;
+        for span in crate::text::raw_tokens(text) {
+            if !crate::text::normalize_into(&text[span.start..span.end], term) {
+                continue;
+            }
+            let cur = term.as_bytes();
+            let hash = hash_bytes(cur);
+            match self.table.find(hash, cur, None) {
+                Some(slot) if slot.kind == SLOT_STOPWORD => continue,
+                Some(slot) => ids.push(slot.column),
+                None => {}
+            }
+            if bigrams {
+                if !prev.is_empty()
+                    && let Some(slot) =
+                        self.table
+                            .find(pair_hash(prev_hash, hash), prev.as_bytes(), Some(cur))
+                    && slot.kind == SLOT_TERM
+                {
+                    ids.push(slot.column);
+                }
+                std::mem::swap(prev, term);
+                prev_hash = hash;
+            }
+        }
+        self.finish(ids, features);
+    }
+
+    /// The straightforward transform: the same features as [`Featurizer::transform`], computed
+    /// with string keys. It builds the training matrix, and tests hold the fast path to it.
+    pub fn transform_reference(&self, text: &str, scratch: &mut Scratch) {
         let Scratch {
             term,
             prev,
             pair,
             ids,
             features,
+            ..
         } = scratch;
         ids.clear();
         features.clear();
@@ -361,6 +533,11 @@ impl Featurizer {
                 prev.push_str(t);
             }
         });
+        self.finish(ids, features);
+    }
+
+    /// Turns the (unsorted, repeated) column ids of a text into weighted, normalised features.
+    fn finish(&self, ids: &mut [u32], features: &mut Vec<Feature>) {
         ids.sort_unstable();
         let mut norm = 0.0f32;
         let mut k = 0;
@@ -402,7 +579,7 @@ impl Featurizer {
         let mut m = ndarray::Array2::<f32>::zeros((docs.len(), self.len()));
         let mut scratch = Scratch::default();
         for (r, doc) in docs.iter().enumerate() {
-            self.transform(doc.as_ref(), &mut scratch);
+            self.transform_reference(doc.as_ref(), &mut scratch);
             let mut row = m.row_mut(r);
             for f in &scratch.features {
                 row[f.index as usize] = f.value;
@@ -518,6 +695,39 @@ mod tests {
         }
         let nonzero = m.row(1).iter().filter(|v| **v != 0.0).count();
         assert_eq!(nonzero, s.features.len());
+    }
+
+    #[test]
+    fn fast_transform_equals_the_reference_on_the_corpus() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/corpus");
+        let texts: Vec<String> = crate::corpus::load(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.text)
+            .collect();
+        for config in [
+            FeatureConfig {
+                stopwords: ENGLISH_STOPWORDS.iter().map(|s| s.to_string()).collect(),
+                ..FeatureConfig::default()
+            },
+            FeatureConfig {
+                ngrams: 1,
+                min_df: 1,
+                max_df: 1.0,
+                ..FeatureConfig::default()
+            },
+        ] {
+            let f = Featurizer::fit(&config, &texts[..1500]).unwrap();
+            let (mut a, mut b) = (Scratch::default(), Scratch::default());
+            for t in texts
+                .iter()
+                .chain(["“Ünïcode” 中国 👍 a-b's".to_string()].iter())
+            {
+                f.transform(t, &mut a);
+                f.transform_reference(t, &mut b);
+                assert_eq!(a.features, b.features, "{t}");
+            }
+        }
     }
 
     #[test]

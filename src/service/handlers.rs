@@ -30,6 +30,15 @@ impl TopicService {
         TopicService { state }
     }
 
+    /// Counts text processed by `rpc` for the metrics.
+    fn count_text(&self, rpc: &str, bytes: usize) {
+        self.state
+            .metrics
+            .text_bytes
+            .with_label_values(&[rpc])
+            .inc_by(bytes as u64);
+    }
+
     /// The current model, or UNAVAILABLE while it is still warming up. While shutting down the
     /// server keeps answering until its connections close, so callers lose nothing.
     fn model(&self) -> Result<Arc<Model>> {
@@ -390,6 +399,7 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
         check_text("text", &req.text, self.state.limits.max_text_bytes)?;
         let opts = score_options(req.top_k, req.min_score, req.explain, req.max_evidence)?;
         let bytes = req.text.len();
+        self.count_text("Classify", bytes);
         let resp = run_sized(bytes, move || classify_one(&model, &req.text, opts)).await?;
         Ok(Response::new(resp))
     }
@@ -420,6 +430,7 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
         }
         let opts = score_options(req.top_k, req.min_score, req.explain, req.max_evidence)?;
         let bytes = req.texts.iter().map(String::len).sum();
+        self.count_text("ClassifyBatch", bytes);
         let resp = run_sized(bytes, move || pb::ClassifyBatchResponse {
             results: req
                 .texts
@@ -466,6 +477,7 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
         };
         let gazetteer = self.state.gazetteer.clone();
         let bytes = req.document.len();
+        self.count_text("Extract", bytes);
         let resp = run_sized(bytes, move || {
             let doc = &req.document;
             let x = extract(&model, &gazetteer, doc, &options);

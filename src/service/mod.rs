@@ -8,7 +8,10 @@
 //! for the drain delay, then stops accepting connections and lets in-flight requests finish
 //! within the grace period.
 
+mod admin;
 mod handlers;
+pub mod metrics;
+mod middleware;
 pub mod pb;
 pub mod status;
 
@@ -17,9 +20,12 @@ use crate::error::{Error, Result};
 use crate::extract::Gazetteer;
 use crate::model::Model;
 use arc_swap::ArcSwap;
+use metrics::Metrics;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
 use tokio::net::TcpListener;
 use tonic_health::ServingStatus;
 
@@ -41,7 +47,11 @@ pub(crate) struct State {
     pub(crate) model: ArcSwap<Model>,
     pub(crate) gazetteer: Arc<Gazetteer>,
     pub(crate) limits: Limits,
+    pub(crate) metrics: Arc<Metrics>,
     phase: AtomicU8,
+    model_path: Option<PathBuf>,
+    warmup_rounds: u32,
+    reload_lock: tokio::sync::Mutex<()>,
 }
 
 impl State {
@@ -54,6 +64,48 @@ impl State {
     }
     fn set_phase(&self, p: Phase) {
         self.phase.store(p as u8, Ordering::Release);
+    }
+
+    /// Loads a model (from `path`, else the startup path, else the embedded default), validates
+    /// and warms it up off the reactor, then swaps it in. Requests that already hold the old
+    /// model finish on it. Returns (new version, previous version, seconds taken). On error the
+    /// old model keeps serving.
+    pub(crate) async fn reload(&self, path: Option<PathBuf>) -> Result<(String, String, f64)> {
+        let _one_at_a_time = self.reload_lock.lock().await;
+        let path = path.or_else(|| self.model_path.clone());
+        let rounds = self.warmup_rounds;
+        let started = Instant::now();
+        let loaded = tokio::task::spawn_blocking(move || -> Result<Model> {
+            let model = match &path {
+                Some(p) => crate::model::format::load(p)?,
+                None => crate::model::default_model()?,
+            };
+            warm_up(&model, rounds)?;
+            Ok(model)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("reload task failed: {e}")))
+        .and_then(|r| r);
+        let model = match loaded {
+            Ok(m) => m,
+            Err(e) => {
+                self.metrics.reloads.with_label_values(&["failed"]).inc();
+                tracing::warn!(error = %e, "model reload failed; the previous model keeps serving");
+                return Err(e);
+            }
+        };
+        let secs = started.elapsed().as_secs_f64();
+        let (name, version) = (model.meta().name.clone(), model.version().to_owned());
+        let previous = self.model.swap(Arc::new(model));
+        self.metrics.set_model(&name, &version, secs);
+        self.metrics.reloads.with_label_values(&["ok"]).inc();
+        tracing::info!(
+            %version,
+            previous = %previous.version(),
+            load_ms = (secs * 1000.0) as u64,
+            "model reloaded"
+        );
+        Ok((version, previous.version().to_owned(), secs))
     }
 }
 
@@ -98,6 +150,246 @@ pub fn warm_up(model: &Model, rounds: u32) -> Result<()> {
 ///
 /// Returns an error if the server cannot start or the warm-up fails; returns `Ok` after a
 /// clean shutdown.
+/// A configured server, ready to run on a listener.
+pub struct Server {
+    model: Model,
+    gazetteer: Gazetteer,
+    config: ServeConfig,
+    metrics_listener: Option<TcpListener>,
+    reload_signal: Option<tokio::sync::mpsc::Receiver<()>>,
+    load_seconds: f64,
+}
+
+impl Server {
+    /// A server for `model` and `gazetteer` with `config`.
+    pub fn new(model: Model, gazetteer: Gazetteer, config: ServeConfig) -> Server {
+        Server {
+            model,
+            gazetteer,
+            config,
+            metrics_listener: None,
+            reload_signal: None,
+            load_seconds: 0.0,
+        }
+    }
+
+    /// Serves Prometheus metrics on `listener` while the server runs.
+    pub fn with_metrics(mut self, listener: TcpListener) -> Server {
+        self.metrics_listener = Some(listener);
+        self
+    }
+
+    /// Reloads the model whenever `signal` receives (the command line sends on SIGHUP).
+    pub fn with_reload_signal(mut self, signal: tokio::sync::mpsc::Receiver<()>) -> Server {
+        self.reload_signal = Some(signal);
+        self
+    }
+
+    /// Records how long the initial model load took (for the metrics).
+    pub fn with_load_seconds(mut self, seconds: f64) -> Server {
+        self.load_seconds = seconds;
+        self
+    }
+
+    /// Serves the API on `listener` until `shutdown` completes, then shuts down gracefully.
+    /// Returns an error if the server cannot start or the warm-up fails.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let Server {
+            model,
+            gazetteer,
+            config,
+            metrics_listener,
+            mut reload_signal,
+            load_seconds,
+        } = self;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::Internal(format!("listener has no address: {e}")))?;
+        let metrics = Arc::new(Metrics::new());
+        metrics.set_model(&model.meta().name, model.version(), load_seconds);
+        let state = Arc::new(State {
+            model: ArcSwap::from_pointee(model),
+            gazetteer: Arc::new(gazetteer),
+            limits: config.limits,
+            metrics: metrics.clone(),
+            phase: AtomicU8::new(Phase::Starting as u8),
+            model_path: config.model_path.clone(),
+            warmup_rounds: config.warmup_rounds,
+            reload_lock: tokio::sync::Mutex::new(()),
+        });
+        let metrics_task =
+            metrics_listener.map(|l| tokio::spawn(metrics::serve_metrics(l, metrics.clone())));
+
+        let (mut health, health_service) = tonic_health::server::health_reporter();
+        for name in ["", SERVICE_NAME] {
+            health
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
+        }
+
+        let reflection = || {
+            tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        };
+        let (reflection_v1, reflection_v1alpha) = if config.reflection {
+            (
+                Some(
+                    reflection()
+                        .build_v1()
+                        .map_err(|e| Error::Internal(format!("reflection: {e}")))?,
+                ),
+                Some(
+                    reflection()
+                        .build_v1alpha()
+                        .map_err(|e| Error::Internal(format!("reflection: {e}")))?,
+                ),
+            )
+        } else {
+            (None, None)
+        };
+        let message_limit = config.limits.max_message_bytes as usize;
+        let classifier = pb::topic_classifier_server::TopicClassifierServer::new(
+            TopicService::new(state.clone()),
+        )
+        .max_decoding_message_size(message_limit);
+        let admin_service = config.admin.then(|| {
+            pb::admin_server::AdminServer::new(admin::AdminService::new(state.clone()))
+                .max_decoding_message_size(message_limit)
+        });
+
+        let mut builder = tonic::transport::Server::builder()
+            .timeout(config.request_timeout)
+            .http2_keepalive_interval(config.keepalive.map(|k| k.0))
+            .http2_keepalive_timeout(config.keepalive.map(|k| k.1));
+        if let Some(tls) = &config.tls {
+            let mut tls_config = tonic::transport::ServerTlsConfig::new()
+                .identity(tonic::transport::Identity::from_pem(&tls.cert, &tls.key));
+            if let Some(ca) = &tls.client_ca {
+                // Optional at the TLS layer so that a missing certificate is answered with
+                // UNAUTHENTICATED by the gate rather than a bare handshake failure.
+                tls_config = tls_config
+                    .client_ca_root(tonic::transport::Certificate::from_pem(ca))
+                    .client_auth_optional(true);
+            }
+            builder = builder
+                .tls_config(tls_config)
+                .map_err(|e| Error::Data(format!("TLS configuration: {e}")))?;
+        }
+        let gate = middleware::Gate::new(
+            metrics.clone(),
+            &config.tokens,
+            config.tls.as_ref().is_some_and(|t| t.client_ca.is_some()),
+            config.limits.max_concurrent_requests,
+        );
+        let router = builder
+            .layer(middleware::GateLayer(gate))
+            .add_service(health_service)
+            .add_optional_service(reflection_v1)
+            .add_optional_service(reflection_v1alpha)
+            .add_optional_service(admin_service)
+            .add_service(classifier);
+
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let incoming =
+            tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
+        let mut server = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
+            let _ = stop_rx.await;
+        }));
+        tracing::info!(%addr, "listening; warming up the model");
+
+        let warm_state = state.clone();
+        let rounds = config.warmup_rounds;
+        let started = Instant::now();
+        let warm = tokio::task::spawn_blocking(move || warm_up(&warm_state.model.load(), rounds))
+            .await
+            .map_err(|e| Error::Internal(format!("warm-up task failed: {e}")))
+            .and_then(|r| r);
+        if let Err(e) = warm {
+            let _ = stop_tx.send(());
+            let _ = server.await;
+            return Err(e);
+        }
+        state.set_phase(Phase::Serving);
+        for name in ["", SERVICE_NAME] {
+            health
+                .set_service_status(name, ServingStatus::Serving)
+                .await;
+        }
+        let model = state.model.load();
+        tracing::info!(
+            %addr,
+            model = %model.meta().name,
+            version = %model.version(),
+            warmup_ms = started.elapsed().as_millis() as u64,
+            "serving"
+        );
+        drop(model);
+
+        let reload_state = state.clone();
+        let reloads = tokio::spawn(async move {
+            if let Some(signal) = reload_signal.as_mut() {
+                while signal.recv().await.is_some() {
+                    // Errors are logged and counted inside; the old model keeps serving.
+                    let _ = reload_state.reload(None).await;
+                }
+            }
+        });
+
+        let result = tokio::select! {
+            _ = shutdown => None,
+            result = &mut server => Some(match result {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(Error::Internal(format!("transport error: {e}"))),
+                Err(e) => Err(Error::Internal(format!("server task failed: {e}"))),
+            }),
+        };
+        reloads.abort();
+        if let Some(t) = &metrics_task {
+            t.abort();
+        }
+        if let Some(result) = result {
+            // The transport stopped on its own.
+            return result;
+        }
+
+        tracing::info!("shutting down: health NOT_SERVING");
+        state.set_phase(Phase::Stopping);
+        for name in ["", SERVICE_NAME] {
+            health
+                .set_service_status(name, ServingStatus::NotServing)
+                .await;
+        }
+        tokio::time::sleep(config.drain_delay).await;
+        // End health Watch streams so they do not hold connections open.
+        for name in ["", SERVICE_NAME] {
+            health.clear_service_status(name).await;
+        }
+        let _ = stop_tx.send(());
+        match tokio::time::timeout(config.shutdown_grace, &mut server).await {
+            Ok(Ok(Ok(()))) => {
+                tracing::info!("stopped cleanly");
+                Ok(())
+            }
+            Ok(Ok(Err(e))) => Err(Error::Internal(format!("transport error: {e}"))),
+            Ok(Err(e)) => Err(Error::Internal(format!("server task failed: {e}"))),
+            Err(_) => {
+                tracing::warn!(
+                    grace_secs = config.shutdown_grace.as_secs_f64(),
+                    "in-flight requests did not finish within the grace period; stopping anyway"
+                );
+                server.abort();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes (see [`Server::run`]).
 pub async fn serve(
     model: Model,
     gazetteer: Gazetteer,
@@ -105,118 +397,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let addr = listener
-        .local_addr()
-        .map_err(|e| Error::Internal(format!("listener has no address: {e}")))?;
-    let state = Arc::new(State {
-        model: ArcSwap::from_pointee(model),
-        gazetteer: Arc::new(gazetteer),
-        limits: config.limits,
-        phase: AtomicU8::new(Phase::Starting as u8),
-    });
-
-    let (mut health, health_service) = tonic_health::server::health_reporter();
-    for name in ["", SERVICE_NAME] {
-        health
-            .set_service_status(name, ServingStatus::NotServing)
-            .await;
-    }
-
-    let reflection = || {
-        tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-    };
-    let reflection_v1 = reflection()
-        .build_v1()
-        .map_err(|e| Error::Internal(format!("reflection: {e}")))?;
-    let reflection_v1alpha = reflection()
-        .build_v1alpha()
-        .map_err(|e| Error::Internal(format!("reflection: {e}")))?;
-
-    let classifier =
-        pb::topic_classifier_server::TopicClassifierServer::new(TopicService::new(state.clone()))
-            .max_decoding_message_size(config.limits.max_message_bytes as usize);
-
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let router = tonic::transport::Server::builder()
-        .add_service(health_service)
-        .add_service(reflection_v1)
-        .add_service(reflection_v1alpha)
-        .add_service(classifier);
-    let incoming = tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true));
-    let mut server = tokio::spawn(router.serve_with_incoming_shutdown(incoming, async {
-        let _ = stop_rx.await;
-    }));
-    tracing::info!(%addr, "listening; warming up the model");
-
-    let warm_state = state.clone();
-    let rounds = config.warmup_rounds;
-    let started = std::time::Instant::now();
-    let warm = tokio::task::spawn_blocking(move || warm_up(&warm_state.model.load(), rounds))
+    Server::new(model, gazetteer, config)
+        .run(listener, shutdown)
         .await
-        .map_err(|e| Error::Internal(format!("warm-up task failed: {e}")))
-        .and_then(|r| r);
-    if let Err(e) = warm {
-        let _ = stop_tx.send(());
-        let _ = server.await;
-        return Err(e);
-    }
-    state.set_phase(Phase::Serving);
-    for name in ["", SERVICE_NAME] {
-        health
-            .set_service_status(name, ServingStatus::Serving)
-            .await;
-    }
-    let model = state.model.load();
-    tracing::info!(
-        %addr,
-        model = %model.meta().name,
-        version = %model.version(),
-        warmup_ms = started.elapsed().as_millis() as u64,
-        "serving"
-    );
-    drop(model);
-
-    tokio::select! {
-        _ = shutdown => {}
-        result = &mut server => {
-            // The transport stopped on its own: report why.
-            return match result {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(Error::Internal(format!("transport error: {e}"))),
-                Err(e) => Err(Error::Internal(format!("server task failed: {e}"))),
-            };
-        }
-    }
-
-    tracing::info!("shutting down: health NOT_SERVING");
-    state.set_phase(Phase::Stopping);
-    for name in ["", SERVICE_NAME] {
-        health
-            .set_service_status(name, ServingStatus::NotServing)
-            .await;
-    }
-    tokio::time::sleep(config.drain_delay).await;
-    // End health Watch streams so they do not hold connections open.
-    for name in ["", SERVICE_NAME] {
-        health.clear_service_status(name).await;
-    }
-    let _ = stop_tx.send(());
-    match tokio::time::timeout(config.shutdown_grace, &mut server).await {
-        Ok(Ok(Ok(()))) => {
-            tracing::info!("stopped cleanly");
-            Ok(())
-        }
-        Ok(Ok(Err(e))) => Err(Error::Internal(format!("transport error: {e}"))),
-        Ok(Err(e)) => Err(Error::Internal(format!("server task failed: {e}"))),
-        Err(_) => {
-            tracing::warn!(
-                grace_secs = config.shutdown_grace.as_secs_f64(),
-                "in-flight requests did not finish within the grace period; stopping anyway"
-            );
-            server.abort();
-            Ok(())
-        }
-    }
 }

@@ -4,6 +4,7 @@
 //! |---|---|---|
 //! | `InvalidArgument` | `INVALID_ARGUMENT`, with a `google.rpc.BadRequest` detail naming the field | no: fix the request |
 //! | `Unavailable` | `UNAVAILABLE` | yes, with back-off or on another replica |
+//! | `Model` (a reload refused) | `FAILED_PRECONDITION` | no: fix the model file |
 //! | anything else | `INTERNAL`; the detail is logged, not sent | no |
 
 use crate::error::Error;
@@ -34,6 +35,8 @@ impl From<Error> for Status {
                 ErrorDetails::with_bad_request_violation(field, reason),
             ),
             Error::Unavailable(why) => Status::unavailable(why),
+            // Only the Admin service loads models on request; its callers run the server.
+            model @ Error::Model { .. } => Status::failed_precondition(model.to_string()),
             other => {
                 tracing::error!(error = %other, "request failed with an internal error");
                 Status::internal("internal error; the server log has the details")

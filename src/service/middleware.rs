@@ -1,0 +1,311 @@
+//! The layer every gRPC call passes through before its handler: request ids, bearer-token
+//! authentication, admission control (load shedding), metrics and the per-request debug log.
+//!
+//! - **Request id**: the caller's `x-request-id` (up to 64 visible ASCII characters) or a new
+//!   one; echoed in the response headers and logged.
+//! - **Authentication**: with tokens configured, every call except `grpc.health.v1` needs
+//!   `authorization: Bearer <token>`; tokens are compared in constant time (as SHA-256 digests,
+//!   so lengths leak nothing either). With mutual TLS, a call without a client certificate is
+//!   refused too. Refusals are `UNAUTHENTICATED` with a fixed message.
+//! - **Admission**: at most `max_concurrent_requests` calls run at once (health and reflection
+//!   are exempt); beyond that a call is refused at once with `RESOURCE_EXHAUSTED`. A call holds
+//!   its slot until its response body ends, so open streams count.
+
+use super::metrics::Metrics;
+use crate::config::Tokens;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use sha2::{Digest, Sha256};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Instant;
+use subtle::ConstantTimeEq;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tonic::Status;
+use tonic::body::Body;
+
+/// Settings and shared state of the layer.
+pub(crate) struct Gate {
+    metrics: Arc<Metrics>,
+    token_digests: Vec<[u8; 32]>,
+    require_client_cert: bool,
+    permits: Arc<Semaphore>,
+    max_concurrent: u32,
+    next_id: AtomicU64,
+    id_prefix: String,
+}
+
+impl Gate {
+    pub(crate) fn new(
+        metrics: Arc<Metrics>,
+        tokens: &Tokens,
+        require_client_cert: bool,
+        max_concurrent: u32,
+    ) -> Arc<Gate> {
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Arc::new(Gate {
+            metrics,
+            token_digests: tokens.0.iter().map(|t| digest(t.as_bytes())).collect(),
+            require_client_cert,
+            permits: Arc::new(Semaphore::new(max_concurrent as usize)),
+            max_concurrent,
+            next_id: AtomicU64::new(1),
+            id_prefix: format!("{:x}-{:x}", started, std::process::id()),
+        })
+    }
+
+    fn authorised(&self, req: &http::Request<Body>) -> bool {
+        if self.require_client_cert {
+            let has_cert =
+                req.extensions()
+                    .get::<tonic::transport::server::TlsConnectInfo<
+                        tonic::transport::server::TcpConnectInfo,
+                    >>()
+                    .and_then(|i| i.peer_certs())
+                    .is_some_and(|c| !c.is_empty());
+            if !has_cert {
+                return false;
+            }
+        }
+        if self.token_digests.is_empty() {
+            return true;
+        }
+        let Some(value) = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return false;
+        };
+        let Some(token) = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+        else {
+            return false;
+        };
+        let presented = digest(token.trim().as_bytes());
+        // Compare against every token without stopping early.
+        let mut ok = subtle::Choice::from(0);
+        for d in &self.token_digests {
+            ok |= d.ct_eq(&presented);
+        }
+        bool::from(ok)
+    }
+}
+
+fn digest(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&Sha256::digest(bytes));
+    out
+}
+
+/// The tower layer installing [`Gated`] around the server's routes.
+#[derive(Clone)]
+pub(crate) struct GateLayer(pub(crate) Arc<Gate>);
+
+impl<S> tower::Layer<S> for GateLayer {
+    type Service = Gated<S>;
+    fn layer(&self, inner: S) -> Gated<S> {
+        Gated {
+            inner,
+            gate: self.0.clone(),
+        }
+    }
+}
+
+/// The service wrapper doing the work described in the module documentation.
+#[derive(Clone)]
+pub(crate) struct Gated<S> {
+    inner: S,
+    gate: Arc<Gate>,
+}
+
+/// Decrements the in-flight gauge when dropped.
+struct InFlight(prometheus::IntGauge);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// A response body that holds the call's admission slot and in-flight count until it ends.
+struct GuardedBody {
+    inner: Body,
+    _permit: Option<OwnedSemaphorePermit>,
+    _in_flight: InFlight,
+}
+
+impl HttpBody for GuardedBody {
+    type Data = tonic::codegen::Bytes;
+    type Error = Status;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code::*;
+    match code {
+        Ok => "OK",
+        Cancelled => "CANCELLED",
+        Unknown => "UNKNOWN",
+        InvalidArgument => "INVALID_ARGUMENT",
+        DeadlineExceeded => "DEADLINE_EXCEEDED",
+        NotFound => "NOT_FOUND",
+        AlreadyExists => "ALREADY_EXISTS",
+        PermissionDenied => "PERMISSION_DENIED",
+        ResourceExhausted => "RESOURCE_EXHAUSTED",
+        FailedPrecondition => "FAILED_PRECONDITION",
+        Aborted => "ABORTED",
+        OutOfRange => "OUT_OF_RANGE",
+        Unimplemented => "UNIMPLEMENTED",
+        Internal => "INTERNAL",
+        Unavailable => "UNAVAILABLE",
+        DataLoss => "DATA_LOSS",
+        Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+fn refuse(status: Status, request_id: &http::HeaderValue) -> http::Response<Body> {
+    let mut response = status.into_http::<Body>();
+    response
+        .headers_mut()
+        .insert("x-request-id", request_id.clone());
+    response
+}
+
+type BoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
+
+impl<S> tower::Service<http::Request<Body>> for Gated<S>
+where
+    S: tower::Service<http::Request<Body>, Response = http::Response<Body>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = http::Response<Body>;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: http::Request<Body>) -> Self::Future {
+        // Take the service that was driven to readiness, leave a clone in its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let gate = self.gate.clone();
+        Box::pin(async move {
+            let path = req.uri().path().to_owned();
+            let rpc = path.rsplit('/').next().unwrap_or("").to_owned();
+            let exempt_auth = path.starts_with("/grpc.health.v1.Health/");
+            let exempt_admission = exempt_auth || path.starts_with("/grpc.reflection.");
+            let request_id = req
+                .headers()
+                .get("x-request-id")
+                .filter(|v| v.len() <= 64 && v.as_bytes().iter().all(|b| b.is_ascii_graphic()))
+                .cloned()
+                .unwrap_or_else(|| {
+                    let n = gate.next_id.fetch_add(1, Ordering::Relaxed);
+                    http::HeaderValue::from_str(&format!("{}-{n:x}", gate.id_prefix))
+                        .unwrap_or_else(|_| http::HeaderValue::from_static("unknown"))
+                });
+            let id_text = request_id.to_str().unwrap_or("").to_owned();
+
+            if !exempt_auth && !gate.authorised(&req) {
+                gate.metrics
+                    .rejected
+                    .with_label_values(&["unauthenticated"])
+                    .inc();
+                gate.metrics
+                    .requests
+                    .with_label_values(&[rpc.as_str(), "UNAUTHENTICATED"])
+                    .inc();
+                tracing::debug!(request_id = %id_text, rpc = %rpc, code = "UNAUTHENTICATED", "refused");
+                return Ok(refuse(
+                    Status::unauthenticated("missing or invalid credentials"),
+                    &request_id,
+                ));
+            }
+            let permit = if exempt_admission {
+                None
+            } else {
+                match gate.permits.clone().try_acquire_owned() {
+                    Ok(p) => Some(p),
+                    Err(_) => {
+                        gate.metrics
+                            .rejected
+                            .with_label_values(&["overloaded"])
+                            .inc();
+                        gate.metrics
+                            .requests
+                            .with_label_values(&[rpc.as_str(), "RESOURCE_EXHAUSTED"])
+                            .inc();
+                        tracing::debug!(request_id = %id_text, rpc = %rpc, code = "RESOURCE_EXHAUSTED", "shed");
+                        return Ok(refuse(
+                            Status::resource_exhausted(format!(
+                                "the server is handling its limit of {} requests; retry with back-off or on another replica",
+                                gate.max_concurrent
+                            )),
+                            &request_id,
+                        ));
+                    }
+                }
+            };
+            gate.metrics.in_flight.inc();
+            let in_flight = InFlight(gate.metrics.in_flight.clone());
+            let started = Instant::now();
+            let response = inner.call(req).await?;
+            let elapsed = started.elapsed();
+            let code = response
+                .headers()
+                .get("grpc-status")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<i32>().ok())
+                .map_or(tonic::Code::Ok, tonic::Code::from);
+            let code = code_name(code);
+            gate.metrics
+                .requests
+                .with_label_values(&[rpc.as_str(), code])
+                .inc();
+            gate.metrics
+                .duration
+                .with_label_values(&[rpc.as_str()])
+                .observe(elapsed.as_secs_f64());
+            tracing::debug!(
+                request_id = %id_text,
+                rpc = %rpc,
+                code,
+                micros = elapsed.as_micros() as u64,
+                "request"
+            );
+            let (mut parts, body) = response.into_parts();
+            parts.headers.insert("x-request-id", request_id);
+            let body = Body::new(GuardedBody {
+                inner: body,
+                _permit: permit,
+                _in_flight: in_flight,
+            });
+            Ok(http::Response::from_parts(parts, body))
+        })
+    }
+}
