@@ -95,45 +95,106 @@ fn serve_refuses_invalid_configuration_with_a_reason() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--max-batch-items"));
 }
 
+/// A `paratag serve` child process whose JSON log lines can be awaited.
+struct Served {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // A failed test must not leave a server running.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    fn start(args: &[&str]) -> Served {
+        let mut child = bin()
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args(["--metrics-listen", "off"])
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+                let _ = tx.send(v);
+            }
+        });
+        Served { child, lines: rx }
+    }
+
+    /// Waits for a log line whose message is `message`.
+    fn wait_for(&self, message: &str) -> serde_json::Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(v) = self.lines.recv_timeout(Duration::from_millis(200))
+                && v["fields"]["message"] == message
+            {
+                return v;
+            }
+        }
+        panic!("the server never logged {message:?}");
+    }
+
+    fn signal(&self, sig: i32) {
+        // SAFETY: sending a signal to our own child process.
+        unsafe {
+            libc::kill(self.child.id() as i32, sig);
+        }
+    }
+}
+
 #[test]
 fn serve_starts_reports_its_address_and_exits_cleanly_on_sigterm() {
-    let mut child = bin()
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-format", "json"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut serving = false;
-    while Instant::now() < deadline {
-        let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) else {
-            continue;
-        };
-        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
-        if v["fields"]["message"] == "serving" {
-            assert!(
-                v["fields"]["addr"]
-                    .as_str()
-                    .unwrap()
-                    .starts_with("127.0.0.1:")
-            );
-            serving = true;
-            break;
-        }
-    }
-    assert!(serving, "server never reported serving");
-    // SAFETY: sending SIGTERM to our own child process.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let status = child.wait().unwrap();
+    let mut served = Served::start(&[]);
+    let line = served.wait_for("serving");
+    assert!(
+        line["fields"]["addr"]
+            .as_str()
+            .unwrap()
+            .starts_with("127.0.0.1:")
+    );
+    served.signal(libc::SIGTERM);
+    served.wait_for("shutting down: health NOT_SERVING");
+    let status = served.child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
+}
+
+#[test]
+fn sighup_reloads_the_model_file_and_a_bad_file_keeps_the_old_model() {
+    let dir = temp_dir("sighup");
+    let path = dir.join("model.ptm");
+    let default = paratag::model::default_model().unwrap();
+    // A second, different model: the default with another name (hence another version).
+    let mut parts = default.to_parts();
+    parts.meta.name = "renamed".into();
+    let other = paratag::model::format::seal(parts).unwrap();
+    paratag::model::format::save(&default, &path).unwrap();
+    let mut served = Served::start(&["--model", path.to_str().unwrap()]);
+    served.wait_for("serving");
+    paratag::model::format::save(&other, &path).unwrap();
+    served.signal(libc::SIGHUP);
+    let line = served.wait_for("model reloaded");
+    assert_eq!(line["fields"]["version"], other.version());
+    assert_eq!(line["fields"]["previous"], default.version());
+    std::fs::write(&path, b"garbage").unwrap();
+    served.signal(libc::SIGHUP);
+    let line = served.wait_for("model reload failed; the previous model keeps serving");
+    assert!(
+        line["fields"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not a paratag model")
+    );
+    served.signal(libc::SIGTERM);
+    assert_eq!(served.child.wait().unwrap().code(), Some(0));
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -334,6 +334,22 @@ mod tests {
     }
 
     #[test]
+    fn re_encoding_a_loaded_model_gives_the_same_bytes() {
+        let mut parts = tiny().to_parts();
+        parts.meta.evaluation = Some(crate::model::EvalSummary {
+            method: "cv".into(),
+            accuracy: 0.9179941002949853,
+            macro_f1: 0.1 + 0.2,
+            classes: Vec::new(),
+        });
+        let m = seal(parts).unwrap();
+        let bytes = to_bytes(&m).unwrap();
+        let back = from_bytes(&bytes, "mem").unwrap();
+        assert_eq!(to_bytes(&back).unwrap(), bytes);
+        assert_eq!(back.version(), m.version());
+    }
+
+    #[test]
     fn refuses_foreign_truncated_and_corrupt_files() {
         let bytes = to_bytes(&tiny()).unwrap();
         let err = |b: &[u8]| from_bytes(b, "f.ptm").unwrap_err().to_string();
