@@ -225,6 +225,12 @@ pub struct ServeArgs {
     /// [default: 127.0.0.1:9464].
     #[arg(long, env = "PARATAG_METRICS_LISTEN")]
     pub metrics_listen: Option<String>,
+
+    /// Browser origins allowed to call the API with gRPC-Web, comma-separated
+    /// (e.g. "https://app.example.com"), or "*" for any [default: none: gRPC-Web is served,
+    /// but browsers on other origins are refused by CORS].
+    #[arg(long, env = "PARATAG_CORS_ALLOWED_ORIGINS")]
+    pub cors_allowed_origins: Option<String>,
 }
 
 /// The keys a `--config` file may hold (all optional; same meaning as the flags).
@@ -254,6 +260,7 @@ struct ServeFile {
     reflection: Option<bool>,
     admin: Option<bool>,
     metrics_listen: Option<String>,
+    cors_allowed_origins: Option<String>,
 }
 
 /// Request limits enforced by the service.
@@ -339,6 +346,8 @@ pub struct ServeConfig {
     pub admin: bool,
     /// Where the model came from, for reloads without a path (None: the embedded model).
     pub model_path: Option<PathBuf>,
+    /// Origins allowed by CORS for gRPC-Web (`*` alone: any); empty: no CORS headers.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServeConfig {
@@ -355,6 +364,7 @@ impl Default for ServeConfig {
             reflection: true,
             admin: false,
             model_path: None,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -391,6 +401,31 @@ fn seconds(name: &str, v: f64) -> Result<Duration, String> {
 
 fn read_file(what: &str, path: &std::path::Path) -> Result<Vec<u8>, String> {
     std::fs::read(path).map_err(|e| format!("{what} {}: {e}", path.display()))
+}
+
+/// Parses the allowed CORS origins: "*", or a list of `scheme://host[:port]` origins.
+fn cors_origins(value: Option<&str>) -> Result<Vec<String>, String> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let list: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect();
+    for origin in &list {
+        let valid = origin == "*"
+            || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                && !origin.ends_with('/')
+                && origin.parse::<http::HeaderValue>().is_ok());
+        if !valid || (origin == "*" && list.len() > 1) {
+            return Err(format!(
+                "--cors-allowed-origins: {origin:?} is not \"*\" alone or an origin like https://app.example.com"
+            ));
+        }
+    }
+    Ok(list)
 }
 
 impl ServeArgs {
@@ -568,6 +603,12 @@ impl ServeArgs {
                 reflection: self.reflection.or(file.reflection).unwrap_or(true),
                 admin,
                 model_path: self.model.clone().or(file.model),
+                cors_origins: cors_origins(
+                    self.cors_allowed_origins
+                        .clone()
+                        .or(file.cors_allowed_origins)
+                        .as_deref(),
+                )?,
             },
         })
     }
@@ -745,6 +786,8 @@ mod tests {
         assert!(err(&["--admin", "true"]).contains("bearer tokens"));
         assert!(err(&["--auth-tokens", "short"]).contains("16 characters"));
         assert!(err(&["--metrics-listen", "nowhere"]).contains("--metrics-listen"));
+        assert!(err(&["--cors-allowed-origins", "example.com"]).contains("--cors-allowed-origins"));
+        assert!(err(&["--cors-allowed-origins", "*,https://a.b"]).contains("alone"));
     }
 
     #[test]

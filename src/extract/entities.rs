@@ -490,6 +490,26 @@ pub(crate) fn find_entities(document: &str, doc: &DocTokens, gaz: &Gazetteer) ->
             && toks[b].passage == toks[b - 1].passage
             && document[toks[b - 1].end..toks[b].start].trim() == ","
     };
+    // "Name, (the) (Chinese|China's) Foreign Minister, said": the title after the name.
+    let title_after = |b: usize| -> Option<usize> {
+        if b >= n
+            || toks[b].passage != toks[b - 1].passage
+            || document[toks[b - 1].end..toks[b].start].trim() != ","
+        {
+            return None;
+        }
+        let mut k = b;
+        if k < n && matches!(doc.lower[k].as_str(), "the" | "a" | "an") && joined[k] {
+            k += 1;
+        }
+        if let Some((len, Item::Gazetteer(Target::Country(..)))) = items.get(k).copied().flatten() {
+            k += len;
+        }
+        match items.get(k).copied().flatten() {
+            Some((_, Item::Title)) => Some(k),
+            _ => None,
+        }
+    };
     let honorific_before = |a: usize| {
         a > 0
             && HONORIFICS.contains(&doc.lower[a - 1].as_str())
@@ -502,7 +522,7 @@ pub(crate) fn find_entities(document: &str, doc: &DocTokens, gaz: &Gazetteer) ->
     // 2a: full names and people introduced by a title, in order.
     let mut pending: Vec<(usize, usize)> = Vec::new();
     for &(a, b) in &runs {
-        let title = title_before(a);
+        let title = title_before(a).or_else(|| title_after(b));
         let evidence = title.is_some()
             || speech_after(b)
             || speech_before(a)
@@ -735,6 +755,22 @@ mod tests {
                 "{t}"
             );
         }
+    }
+
+    #[test]
+    fn a_title_after_the_name_gives_the_role() {
+        for doc in [
+            "Lena Ortiz, the Foreign Minister, said ties were strong.",
+            "Lena Ortiz, China's Foreign Minister, arrived.",
+            "Lena Ortiz, Chinese Foreign Minister, arrived.",
+        ] {
+            let a = analyse(doc);
+            let lena = named(&a, "Lena Ortiz");
+            assert_eq!(lena.role.as_deref(), Some("Foreign Minister"), "{doc}");
+        }
+        // A comma alone is no evidence.
+        let a = analyse("Lena Ortiz, and others arrived.");
+        assert!(a.entities.iter().all(|e| e.kind != EntityType::Person));
     }
 
     #[test]

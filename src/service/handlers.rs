@@ -490,7 +490,7 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
     async fn get_model_info(
         &self,
         _request: Request<pb::GetModelInfoRequest>,
-    ) -> Result<Response<pb::ModelInfo>, Status> {
+    ) -> Result<Response<pb::GetModelInfoResponse>, Status> {
         let model = self.model()?;
         let meta = model.meta();
         let limits = self.state.limits;
@@ -510,7 +510,7 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
                 })
                 .collect(),
         });
-        Ok(Response::new(pb::ModelInfo {
+        Ok(Response::new(pb::GetModelInfoResponse {
             name: meta.name.clone(),
             version: model.version().to_owned(),
             topics: model

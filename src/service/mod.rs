@@ -286,8 +286,15 @@ impl Server {
             config.tls.as_ref().is_some_and(|t| t.client_ca.is_some()),
             config.limits.max_concurrent_requests,
         );
-        let router = builder
+        let cors = cors_layer(&config.cors_origins);
+        let layers = tower::ServiceBuilder::new()
+            .option_layer(cors)
+            .layer(tonic_web::GrpcWebLayer::new())
             .layer(middleware::GateLayer(gate))
+            .into_inner();
+        let router = builder
+            .accept_http1(true)
+            .layer(layers)
             .add_service(health_service)
             .add_optional_service(reflection_v1)
             .add_optional_service(reflection_v1alpha)
@@ -387,6 +394,43 @@ impl Server {
             }
         }
     }
+}
+
+/// CORS for gRPC-Web from browsers on the allowed origins (None when no origin is allowed).
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    use http::header::{HeaderName, HeaderValue};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    let headers = |names: &[&'static str]| -> Vec<HeaderName> {
+        names.iter().map(|n| HeaderName::from_static(n)).collect()
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([http::Method::POST, http::Method::OPTIONS])
+            .allow_headers(headers(&[
+                "content-type",
+                "x-grpc-web",
+                "x-user-agent",
+                "grpc-timeout",
+                "authorization",
+                "x-request-id",
+            ]))
+            .expose_headers(headers(&[
+                "grpc-status",
+                "grpc-message",
+                "grpc-status-details-bin",
+                "x-request-id",
+            ]))
+            .max_age(std::time::Duration::from_secs(3600)),
+    )
 }
 
 /// Serves the API on `listener` until `shutdown` completes (see [`Server::run`]).
