@@ -167,19 +167,11 @@ async fn shutdown_signal() {
 /// The recipe (or defaults) with command-line overrides applied.
 fn effective_config(recipe: &Recipe, o: &RecipeOverrides) -> Result<TrainConfig> {
     let mut cfg = recipe::train_config(recipe)?;
-    let (alpha, iters) = match &cfg.learner {
-        Learner::Logistic {
-            alpha,
-            max_iterations,
-        }
-        | Learner::OvrLogistic {
-            alpha,
-            max_iterations,
-        } => (*alpha, *max_iterations),
-        Learner::NaiveBayes { alpha } => (*alpha, 200),
-    };
-    let alpha = o.alpha.unwrap_or(alpha);
-    let max_iterations = o.max_iterations.unwrap_or(iters);
+    let alpha = o.alpha.unwrap_or(cfg.learner.alpha());
+    let max_iterations = o
+        .max_iterations
+        .or(cfg.learner.max_iterations())
+        .unwrap_or(200);
     let kind = o.learner.unwrap_or(match cfg.learner {
         Learner::Logistic { .. } => LearnerKind::Logistic,
         Learner::OvrLogistic { .. } => LearnerKind::OvrLogistic,
@@ -201,6 +193,7 @@ fn effective_config(recipe: &Recipe, o: &RecipeOverrides) -> Result<TrainConfig>
     f.min_df = o.min_df.unwrap_or(f.min_df);
     f.max_df = o.max_df.unwrap_or(f.max_df);
     f.max_features = o.max_features.unwrap_or(f.max_features);
+    f.select = o.select.unwrap_or(f.select);
     f.sublinear_tf = o.sublinear_tf.unwrap_or(f.sublinear_tf);
     if let Some(name) = &o.stopwords {
         f.stopwords = recipe::stopwords_named(name)?;

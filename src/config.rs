@@ -649,6 +649,9 @@ pub struct RecipeOverrides {
     /// Keep at most this many terms (0 = all).
     #[arg(long, env = "PARATAG_MAX_FEATURES")]
     pub max_features: Option<u32>,
+    /// Keep only the N terms most associated with a class, by chi-squared (0 = off).
+    #[arg(long, env = "PARATAG_SELECT")]
+    pub select: Option<u32>,
     /// Use sublinear term frequency (true/false).
     #[arg(long, env = "PARATAG_SUBLINEAR_TF")]
     pub sublinear_tf: Option<bool>,

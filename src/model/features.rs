@@ -28,6 +28,9 @@ pub struct FeatureConfig {
     pub max_df: f32,
     /// Keep at most this many terms (the most frequent by document frequency); 0 keeps all.
     pub max_features: u32,
+    /// Keep only this many terms most associated with a class (chi-squared); 0 keeps all.
+    #[serde(default)]
+    pub select: u32,
     /// Use `1 + ln(tf)` instead of the raw count `tf`.
     pub sublinear_tf: bool,
     /// How counts become values.
@@ -43,6 +46,7 @@ impl Default for FeatureConfig {
             min_df: 2,
             max_df: 0.5,
             max_features: 0,
+            select: 0,
             sublinear_tf: true,
             weighting: Weighting::TfIdf,
             stopwords: Vec::new(),
@@ -198,7 +202,6 @@ pub struct Feature {
 pub struct Scratch {
     term: String,
     prev: String,
-    pair: String,
     ids: Vec<u32>,
     /// The features of the last transformed text, sorted by `index`.
     pub features: Vec<Feature>,
@@ -380,13 +383,32 @@ impl Featurizer {
 
     /// Learns the vocabulary and document frequencies from `docs`.
     pub fn fit<S: AsRef<str>>(config: &FeatureConfig, docs: &[S]) -> Result<Self, String> {
+        Featurizer::fit_labelled(config, docs, &[])
+    }
+
+    /// Learns the vocabulary from `docs`; `classes` (one list of class indices per document,
+    /// or empty) enables chi-squared feature selection when `config.select` is set.
+    ///
+    /// Order of cuts: document frequency (`min_df`, `max_df`), then chi-squared (`select`:
+    /// keep the terms most associated with any class), then `max_features` by frequency.
+    pub fn fit_labelled<S: AsRef<str>>(
+        config: &FeatureConfig,
+        docs: &[S],
+        classes: &[Vec<usize>],
+    ) -> Result<Self, String> {
         if docs.is_empty() {
             return Err("no documents to build a vocabulary from".into());
         }
+        if config.select > 0 && classes.len() != docs.len() {
+            return Err("chi-squared selection needs a class list per document".into());
+        }
+        let n_classes = classes.iter().flatten().max().map_or(0, |m| m + 1);
         let stopwords: FxHashSet<String> = config.stopwords.iter().cloned().collect();
-        let mut df: FxHashMap<String, u32> = FxHashMap::default();
+        // Per term: document frequency, then documents per class.
+        let mut df: FxHashMap<String, Vec<u32>> = FxHashMap::default();
         let mut seen: FxHashSet<String> = FxHashSet::default();
-        for doc in docs {
+        let width = if config.select > 0 { 1 + n_classes } else { 1 };
+        for (d, doc) in docs.iter().enumerate() {
             seen.clear();
             each_ngram(doc.as_ref(), config.ngrams, &stopwords, &mut |t| {
                 if !seen.contains(t) {
@@ -394,17 +416,38 @@ impl Featurizer {
                 }
             });
             for t in seen.drain() {
-                *df.entry(t).or_insert(0) += 1;
+                let counts = df.entry(t).or_insert_with(|| vec![0; width]);
+                counts[0] += 1;
+                if width > 1 {
+                    for &c in &classes[d] {
+                        counts[1 + c] += 1;
+                    }
+                }
             }
         }
         let n = docs.len();
         let max_count = (config.max_df as f64 * n as f64).floor() as u32;
-        let mut kept: Vec<(String, u32)> = df
+        let mut kept: Vec<(String, Vec<u32>)> = df
             .into_iter()
-            .filter(|(_, d)| *d >= config.min_df.max(1) && (*d <= max_count || n == 1))
+            .filter(|(_, c)| c[0] >= config.min_df.max(1) && (c[0] <= max_count || n == 1))
             .collect();
+        if config.select > 0 && (config.select as usize) < kept.len() {
+            let mut class_docs = vec![0u32; n_classes];
+            for cs in classes {
+                for &c in cs {
+                    class_docs[c] += 1;
+                }
+            }
+            let mut scored: Vec<(f64, String, Vec<u32>)> = kept
+                .into_iter()
+                .map(|(t, c)| (max_chi2(&c, &class_docs, n), t, c))
+                .collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            scored.truncate(config.select as usize);
+            kept = scored.into_iter().map(|(_, t, c)| (t, c)).collect();
+        }
         // Most frequent first, ties by term, so the cut is deterministic.
-        kept.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        kept.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then_with(|| a.0.cmp(&b.0)));
         if config.max_features > 0 {
             kept.truncate(config.max_features as usize);
         }
@@ -418,7 +461,7 @@ impl Featurizer {
         kept.sort_by(|a, b| a.0.cmp(&b.0));
         let idf = kept
             .iter()
-            .map(|(_, d)| (((1 + n) as f64 / (1 + *d) as f64).ln() + 1.0) as f32)
+            .map(|(_, c)| (((1 + n) as f64 / (1 + c[0]) as f64).ln() + 1.0) as f32)
             .collect();
         let terms = kept.into_iter().map(|(t, _)| t).collect();
         Featurizer::from_parts(config.clone(), terms, idf)
@@ -500,37 +543,13 @@ impl Featurizer {
     /// The straightforward transform: the same features as [`Featurizer::transform`], computed
     /// with string keys. It builds the training matrix, and tests hold the fast path to it.
     pub fn transform_reference(&self, text: &str, scratch: &mut Scratch) {
-        let Scratch {
-            term,
-            prev,
-            pair,
-            ids,
-            features,
-            ..
-        } = scratch;
+        let Scratch { ids, features, .. } = scratch;
         ids.clear();
         features.clear();
-        prev.clear();
-        let bigrams = self.config.ngrams >= 2;
-        for_each_term(text, term, |t| {
-            if self.stopwords.contains(t) {
-                return;
-            }
+        // The very n-grams vocabulary building counted, looked up by string.
+        each_ngram(text, self.config.ngrams, &self.stopwords, &mut |t| {
             if let Some(&i) = self.index.get(t) {
                 ids.push(i);
-            }
-            if bigrams {
-                if !prev.is_empty() {
-                    pair.clear();
-                    pair.push_str(prev);
-                    pair.push(' ');
-                    pair.push_str(t);
-                    if let Some(&i) = self.index.get(pair.as_str()) {
-                        ids.push(i);
-                    }
-                }
-                prev.clear();
-                prev.push_str(t);
             }
         });
         self.finish(ids, features);
@@ -587,6 +606,29 @@ impl Featurizer {
         }
         m
     }
+}
+
+/// The largest chi-squared statistic of a term's presence against any one class.
+/// `counts[0]` is the term's document frequency, `counts[1 + c]` its documents in class `c`.
+fn max_chi2(counts: &[u32], class_docs: &[u32], n: usize) -> f64 {
+    let n = n as f64;
+    let df = f64::from(counts[0]);
+    class_docs
+        .iter()
+        .enumerate()
+        .map(|(c, &nc)| {
+            let a = f64::from(counts[1 + c]); // in class, has term
+            let b = df - a; // other classes, has term
+            let cc = f64::from(nc) - a; // in class, lacks term
+            let d = n - df - cc; // other classes, lacks term
+            let denom = (a + cc) * (b + d) * (a + b) * (cc + d);
+            if denom <= 0.0 {
+                0.0
+            } else {
+                n * (a * d - b * cc).powi(2) / denom
+            }
+        })
+        .fold(0.0, f64::max)
 }
 
 /// Calls `f` with every n-gram (up to `ngrams` words) of `text`, skipping stopwords.
@@ -663,6 +705,25 @@ mod tests {
         };
         let f = Featurizer::fit(&config, &["a1 b1 c1", "a1 b1", "a1 zz"]).unwrap();
         assert_eq!(f.terms(), ["a1", "b1"]);
+    }
+
+    #[test]
+    fn chi_squared_selection_keeps_the_terms_that_tell_classes_apart() {
+        let docs = [
+            "wheat grain harvest common",
+            "wheat grain exports common",
+            "tanker ship port common",
+            "tanker ship berth common",
+        ];
+        let classes = vec![vec![0], vec![0], vec![1], vec![1]];
+        let config = FeatureConfig {
+            select: 4,
+            ..cfg(1)
+        };
+        let f = Featurizer::fit_labelled(&config, &docs, &classes).unwrap();
+        // "common" (everywhere) and the one-off words are the least informative.
+        assert_eq!(f.terms(), ["grain", "ship", "tanker", "wheat"]);
+        assert!(Featurizer::fit_labelled(&config, &docs, &[]).is_err());
     }
 
     #[test]

@@ -214,6 +214,11 @@ impl Model {
         &self.topics
     }
 
+    /// The topic ids of a classification's labels, best first.
+    pub fn label_names(&self, c: &Classification) -> Vec<String> {
+        c.labels.iter().map(|&t| self.topics[t].clone()).collect()
+    }
+
     /// Index of a topic id.
     pub fn topic_index(&self, id: &str) -> Option<usize> {
         self.topics.iter().position(|t| t == id)

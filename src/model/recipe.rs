@@ -79,6 +79,8 @@ pub struct RecipeFeatures {
     pub max_df: Option<f32>,
     /// Vocabulary cap.
     pub max_features: Option<u32>,
+    /// Chi-squared selection: terms to keep (0: off).
+    pub select: Option<u32>,
     /// Sublinear tf.
     pub sublinear_tf: Option<bool>,
     /// "english" or "none".
@@ -135,6 +137,7 @@ pub fn train_config(recipe: &Recipe) -> Result<TrainConfig> {
             min_df: f.min_df.unwrap_or(fd.min_df),
             max_df: f.max_df.unwrap_or(fd.max_df),
             max_features: f.max_features.unwrap_or(fd.max_features),
+            select: f.select.unwrap_or(fd.select),
             sublinear_tf: f.sublinear_tf.unwrap_or(fd.sublinear_tf),
             weighting: Weighting::TfIdf,
             stopwords: stopwords_named(f.stopwords.as_deref().unwrap_or("none"))?,
@@ -159,17 +162,10 @@ pub fn check(cfg: &TrainConfig) -> Result<()> {
     if !(f.max_df > 0.0 && f.max_df <= 1.0) {
         return bad("max_df must be in (0, 1]");
     }
-    let (alpha, iters) = match cfg.learner {
-        Learner::Logistic {
-            alpha,
-            max_iterations,
-        }
-        | Learner::OvrLogistic {
-            alpha,
-            max_iterations,
-        } => (alpha, max_iterations),
-        Learner::NaiveBayes { alpha } => (alpha, 1),
-    };
+    let (alpha, iters) = (
+        cfg.learner.alpha(),
+        cfg.learner.max_iterations().unwrap_or(1),
+    );
     if !(alpha.is_finite() && alpha > 0.0) {
         return bad("alpha must be a positive number");
     }

@@ -43,6 +43,24 @@ pub enum Learner {
 }
 
 impl Learner {
+    /// The regularisation (logistic) or smoothing (naive Bayes) strength.
+    pub fn alpha(&self) -> f32 {
+        match self {
+            Learner::Logistic { alpha, .. }
+            | Learner::OvrLogistic { alpha, .. }
+            | Learner::NaiveBayes { alpha } => *alpha,
+        }
+    }
+
+    /// L-BFGS iterations (None for naive Bayes, which fits in closed form).
+    pub fn max_iterations(&self) -> Option<u64> {
+        match self {
+            Learner::Logistic { max_iterations, .. }
+            | Learner::OvrLogistic { max_iterations, .. } => Some(*max_iterations),
+            Learner::NaiveBayes { .. } => None,
+        }
+    }
+
     /// A short description for model cards and `GetModelInfo`.
     pub fn describe(&self) -> String {
         match self {
@@ -167,8 +185,6 @@ fn fit_once(
         features.weighting = Weighting::Counts;
     }
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let featurizer = Featurizer::fit(&features, &texts).map_err(Error::Training)?;
-    let x = featurizer.dense(&texts);
     let topic_ids: Vec<Vec<usize>> = examples
         .iter()
         .map(|e| {
@@ -178,6 +194,28 @@ fn fit_once(
                 .collect()
         })
         .collect();
+    // For feature selection "none" paragraphs form their own class.
+    let classes: Vec<Vec<usize>> = topic_ids
+        .iter()
+        .map(|ts| {
+            if ts.is_empty() {
+                vec![topics.len()]
+            } else {
+                ts.clone()
+            }
+        })
+        .collect();
+    let featurizer =
+        Featurizer::fit_labelled(&features, &texts, &classes).map_err(Error::Training)?;
+    check_memory(
+        texts.len()
+            + classes
+                .iter()
+                .map(|c| c.len().saturating_sub(1))
+                .sum::<usize>(),
+        featurizer.len(),
+    )?;
+    let x = featurizer.dense(&texts);
     let n = topics.len();
     let fitted = match &cfg.learner {
         Learner::Logistic {
@@ -205,7 +243,7 @@ fn fit_once(
         )?,
     };
     let algorithm = format!(
-        "{}; {} features ({}, min_df={}, max_df={}, max_features={}{}{})",
+        "{}; {} features ({}, min_df={}, max_df={}, max_features={}, chi2 select={}{}{})",
         cfg.learner.describe(),
         featurizer.len(),
         if features.ngrams == 2 {
@@ -216,6 +254,7 @@ fn fit_once(
         features.min_df,
         features.max_df,
         features.max_features,
+        features.select,
         match features.weighting {
             Weighting::TfIdf if features.sublinear_tf => ", sublinear tf-idf, L2-normalised",
             Weighting::TfIdf => ", tf-idf, L2-normalised",
@@ -246,6 +285,44 @@ fn fit_once(
         bias: fitted.bias,
         thresholds: vec![0.5; topics.len()],
     })
+}
+
+/// Bytes of memory this process may use for the dense training matrix, from
+/// `PARATAG_TRAIN_MEMORY` (bytes) or else the machine's available memory.
+fn memory_budget() -> u64 {
+    if let Some(v) = std::env::var("PARATAG_TRAIN_MEMORY")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        return v;
+    }
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("MemAvailable:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(u64::MAX, |kb| kb * 1024)
+}
+
+/// linfa's learners need the dense `rows × terms` matrix, in f32, plus a row-selected copy and
+/// the optimiser's working set: refuse up front, with the numbers, instead of being killed by
+/// the kernel's out-of-memory handler halfway through.
+fn check_memory(rows: usize, terms: usize) -> Result<()> {
+    let need = (rows as u64) * (terms as u64) * 4 * 3;
+    let budget = memory_budget();
+    if need > budget {
+        return Err(Error::Training(format!(
+            "the dense training matrix needs about {:.1} GiB ({rows} rows × {terms} terms × 4 bytes, \
+             three copies) but {:.1} GiB is available; lower --max-features or --select, or \
+             raise --min-df",
+            need as f64 / (1u64 << 30) as f64,
+            budget as f64 / (1u64 << 30) as f64
+        )));
+    }
+    Ok(())
 }
 
 /// Coefficients exported from a linfa model.
@@ -669,14 +746,7 @@ pub fn best_threshold(scores: &[f32], truth: &[bool], forced: &[bool]) -> f32 {
 pub fn predict_labels(model: &Model, examples: &[Example]) -> Vec<Vec<String>> {
     examples
         .iter()
-        .map(|e| labels_of(model, &model.classify(&e.text, 0)))
-        .collect()
-}
-
-fn labels_of(model: &Model, c: &Classification) -> Vec<String> {
-    c.labels
-        .iter()
-        .map(|&t| model.topics()[t].clone())
+        .map(|e| model.label_names(&model.classify(&e.text, 0)))
         .collect()
 }
 
@@ -719,7 +789,7 @@ pub fn cross_validate(examples: &[Example], cfg: &TrainConfig, k: usize) -> Resu
             .map(|(e, _)| {
                 (
                     e.topics.clone(),
-                    labels_of(&model, &model.classify(&e.text, 0)),
+                    model.label_names(&model.classify(&e.text, 0)),
                 )
             })
             .collect::<Vec<_>>())

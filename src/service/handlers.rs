@@ -139,7 +139,7 @@ fn extraction_response(
                 index: p.index as u32,
                 text: doc[p.span.start..p.span.end].to_owned(),
                 span: span(p.span),
-                labels: labels(model, &p.classification),
+                labels: model.label_names(&p.classification),
                 topics: topic_scores(model, &p.classification, 0, min_score),
                 none_score: p.classification.none_score,
                 sentences: p
@@ -279,17 +279,10 @@ fn topic_scores(
         .collect()
 }
 
-fn labels(model: &Model, c: &Classification) -> Vec<String> {
-    c.labels
-        .iter()
-        .map(|&t| model.topics()[t].clone())
-        .collect()
-}
-
 fn classify_one(model: &Model, text: &str, opts: ScoreOptions) -> pb::ClassifyResponse {
     let c = model.classify(text, opts.evidence);
     pb::ClassifyResponse {
-        labels: labels(model, &c),
+        labels: model.label_names(&c),
         topics: topic_scores(model, &c, opts.top_k, opts.min_score),
         model_version: model.version().to_owned(),
         none_score: c.none_score,
@@ -297,17 +290,29 @@ fn classify_one(model: &Model, text: &str, opts: ScoreOptions) -> pb::ClassifyRe
 }
 
 /// Runs `f` inline for small inputs and on the blocking pool for large ones.
+/// Runs `f` inline for small inputs; large ones run on the blocking pool, at most one per core
+/// at a time (`heavy` permits), so big batches and documents never stall the reactor and never
+/// pile up more threads than cores. Waiting callers are bounded by admission control.
 async fn run_sized<T: Send + 'static>(
+    heavy: &Arc<tokio::sync::Semaphore>,
     bytes: usize,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T> {
     if bytes < BLOCKING_BYTES {
-        Ok(f())
-    } else {
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| Error::Internal(format!("worker failed: {e}")))
+        return Ok(f());
     }
+    let permit = heavy
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Error::Unavailable("the server is shutting down".into()))?;
+    tokio::task::spawn_blocking(move || {
+        let out = f();
+        drop(permit);
+        out
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("worker failed: {e}")))
 }
 
 /// Responses a stream may buffer before the server stops reading requests (backpressure).
@@ -400,7 +405,10 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
         let opts = score_options(req.top_k, req.min_score, req.explain, req.max_evidence)?;
         let bytes = req.text.len();
         self.count_text("Classify", bytes);
-        let resp = run_sized(bytes, move || classify_one(&model, &req.text, opts)).await?;
+        let resp = run_sized(&self.state.heavy, bytes, move || {
+            classify_one(&model, &req.text, opts)
+        })
+        .await?;
         Ok(Response::new(resp))
     }
 
@@ -431,13 +439,15 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
         let opts = score_options(req.top_k, req.min_score, req.explain, req.max_evidence)?;
         let bytes = req.texts.iter().map(String::len).sum();
         self.count_text("ClassifyBatch", bytes);
-        let resp = run_sized(bytes, move || pb::ClassifyBatchResponse {
-            results: req
-                .texts
-                .iter()
-                .map(|t| classify_one(&model, t, opts))
-                .collect(),
-            model_version: model.version().to_owned(),
+        let resp = run_sized(&self.state.heavy, bytes, move || {
+            pb::ClassifyBatchResponse {
+                results: req
+                    .texts
+                    .iter()
+                    .map(|t| classify_one(&model, t, opts))
+                    .collect(),
+                model_version: model.version().to_owned(),
+            }
         })
         .await?;
         Ok(Response::new(resp))
@@ -478,7 +488,7 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
         let gazetteer = self.state.gazetteer.clone();
         let bytes = req.document.len();
         self.count_text("Extract", bytes);
-        let resp = run_sized(bytes, move || {
+        let resp = run_sized(&self.state.heavy, bytes, move || {
             let doc = &req.document;
             let x = extract(&model, &gazetteer, doc, &options);
             extraction_response(&model, doc, &x, encoding, min_score, &options)

@@ -48,6 +48,8 @@ pub(crate) struct State {
     pub(crate) gazetteer: Arc<Gazetteer>,
     pub(crate) limits: Limits,
     pub(crate) metrics: Arc<Metrics>,
+    /// Permits for CPU-heavy work on the blocking pool (one per core).
+    pub(crate) heavy: Arc<tokio::sync::Semaphore>,
     phase: AtomicU8,
     model_path: Option<PathBuf>,
     warmup_rounds: u32,
@@ -216,6 +218,9 @@ impl Server {
             gazetteer: Arc::new(gazetteer),
             limits: config.limits,
             metrics: metrics.clone(),
+            heavy: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
             phase: AtomicU8::new(Phase::Starting as u8),
             model_path: config.model_path.clone(),
             warmup_rounds: config.warmup_rounds,
