@@ -203,6 +203,10 @@ pub struct Scratch {
     term: String,
     prev: String,
     ids: Vec<u32>,
+    /// Per-column counts, valid where `stamps[column] == generation` (fast path).
+    counts: Vec<u32>,
+    stamps: Vec<u32>,
+    generation: u32,
     /// The features of the last transformed text, sorted by `index`.
     pub features: Vec<Feature>,
 }
@@ -506,11 +510,33 @@ impl Featurizer {
             prev,
             ids,
             features,
-            ..
+            counts,
+            stamps,
+            generation,
         } = scratch;
         ids.clear();
         features.clear();
         prev.clear();
+        if counts.len() < self.terms.len() {
+            counts.resize(self.terms.len(), 0);
+            stamps.resize(self.terms.len(), 0);
+        }
+        *generation = generation.wrapping_add(1);
+        if *generation == 0 {
+            stamps.iter_mut().for_each(|s| *s = 0);
+            *generation = 1;
+        }
+        let current = *generation;
+        // Counts each column once per text; `ids` collects the distinct columns.
+        let mut count = |column: u32| {
+            let c = column as usize;
+            if stamps[c] != current {
+                stamps[c] = current;
+                counts[c] = 0;
+                ids.push(column);
+            }
+            counts[c] += 1;
+        };
         let mut prev_hash = 0u64;
         let bigrams = self.config.ngrams >= 2;
         for span in crate::text::raw_tokens(text) {
@@ -521,7 +547,7 @@ impl Featurizer {
             let hash = hash_bytes(cur);
             match self.table.find(hash, cur, None) {
                 Some(slot) if slot.kind == SLOT_STOPWORD => continue,
-                Some(slot) => ids.push(slot.column),
+                Some(slot) => count(slot.column),
                 None => {}
             }
             if bigrams {
@@ -531,13 +557,14 @@ impl Featurizer {
                             .find(pair_hash(prev_hash, hash), prev.as_bytes(), Some(cur))
                     && slot.kind == SLOT_TERM
                 {
-                    ids.push(slot.column);
+                    count(slot.column);
                 }
                 std::mem::swap(prev, term);
                 prev_hash = hash;
             }
         }
-        self.finish(ids, features);
+        ids.sort_unstable();
+        self.weigh(ids.iter().map(|&id| (id, counts[id as usize])), features);
     }
 
     /// The straightforward transform: the same features as [`Featurizer::transform`], computed
@@ -558,19 +585,23 @@ impl Featurizer {
     /// Turns the (unsorted, repeated) column ids of a text into weighted, normalised features.
     fn finish(&self, ids: &mut [u32], features: &mut Vec<Feature>) {
         ids.sort_unstable();
+        let runs = ids
+            .chunk_by(|a, b| a == b)
+            .map(|run| (run[0], run.len() as u32));
+        self.weigh(runs, features);
+    }
+
+    /// Weighs `(column, count)` pairs, in increasing column order, into normalised features.
+    fn weigh(&self, columns: impl Iterator<Item = (u32, u32)>, features: &mut Vec<Feature>) {
         let mut norm = 0.0f32;
-        let mut k = 0;
-        while k < ids.len() {
-            let id = ids[k];
-            let mut count = 0u32;
-            while k < ids.len() && ids[k] == id {
-                count += 1;
-                k += 1;
-            }
+        for (id, count) in columns {
             let value = match self.config.weighting {
                 Weighting::Counts => count as f32,
                 Weighting::TfIdf => {
-                    let tf = if self.config.sublinear_tf {
+                    // ln(1) = 0: most terms occur once, and skip the logarithm.
+                    let tf = if count == 1 {
+                        1.0
+                    } else if self.config.sublinear_tf {
                         1.0 + (count as f32).ln()
                     } else {
                         count as f32

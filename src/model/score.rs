@@ -40,8 +40,19 @@ impl Classification {
 
     /// The topic with the highest probability, unless "none" is more probable still.
     pub fn best_topic(&self) -> Option<usize> {
-        let first = *self.ranked().first()?;
+        let first = self.argmax()?;
         (self.scores[first] > self.none_score).then_some(first)
+    }
+
+    /// The topic with the highest score (the lowest index among ties).
+    fn argmax(&self) -> Option<usize> {
+        (0..self.scores.len()).reduce(|a, b| {
+            if self.scores[b].total_cmp(&self.scores[a]).is_gt() {
+                b
+            } else {
+                a
+            }
+        })
     }
 
     /// Topic indices sorted by score, best first (ties by index).
@@ -155,21 +166,21 @@ impl Model {
             labels: Vec::new(),
             evidence: Vec::new(),
         };
-        c.labels = match self.decision() {
-            Decision::Argmax => c.ranked().into_iter().take(1).collect(),
-            Decision::Thresholds => c
-                .ranked()
-                .into_iter()
-                .filter(|&t| c.scores[t] >= self.thresholds()[t])
+        let thresholds = self.thresholds();
+        let mut labels: Vec<usize> = match self.decision() {
+            Decision::Argmax => c.argmax().into_iter().collect(),
+            Decision::Thresholds => (0..c.scores.len())
+                .filter(|&t| c.scores[t] >= thresholds[t])
                 .collect(),
             Decision::BestThenThresholds => {
                 let best = c.best_topic();
-                c.ranked()
-                    .into_iter()
-                    .filter(|&t| Some(t) == best || c.scores[t] >= self.thresholds()[t])
+                (0..c.scores.len())
+                    .filter(|&t| Some(t) == best || c.scores[t] >= thresholds[t])
                     .collect()
             }
         };
+        labels.sort_by(|&a, &b| c.scores[b].total_cmp(&c.scores[a]).then(a.cmp(&b)));
+        c.labels = labels;
         c
     }
 

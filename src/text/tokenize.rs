@@ -123,7 +123,10 @@ impl Iterator for RawTokens<'_> {
                 end: self.pos,
             });
         }
-        if let Some(end) = self.acronym_end(start) {
+        // A dotted acronym starts with one letter and a period: check the cheap part first.
+        if bytes.get(start + first.len_utf8()) == Some(&b'.')
+            && let Some(end) = self.acronym_end(start)
+        {
             self.pos = end;
             return Some(Span { start, end });
         }
