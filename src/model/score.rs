@@ -20,7 +20,7 @@ pub struct Evidence {
 }
 
 /// The model's answer for one text.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Classification {
     /// Probability of each topic, in [`Model::topics`] order.
     pub scores: Vec<f32>,
@@ -94,15 +94,29 @@ impl Model {
         evidence: usize,
         scratch: &mut ScoreScratch,
     ) -> Classification {
+        let mut c = Classification::default();
+        self.classify_into(text, evidence, scratch, &mut c);
+        c
+    }
+
+    /// Classifies `text` into `out`, reusing its vectors: with a reused `out` and scratch,
+    /// classifying allocates nothing at all (for callers scoring streams of texts in process).
+    pub fn classify_into(
+        &self,
+        text: &str,
+        evidence: usize,
+        scratch: &mut ScoreScratch,
+        out: &mut Classification,
+    ) {
         self.featurizer().transform(text, &mut scratch.features);
         let probs = self.output_probabilities(&scratch.features.features, &mut scratch.logits);
-        let mut c = self.decide(probs);
+        self.decide(probs, out);
+        out.evidence.clear();
         if evidence > 0 {
-            c.evidence = (0..self.topics().len())
+            out.evidence = (0..self.topics().len())
                 .map(|t| self.evidence_for(t, evidence, scratch))
                 .collect();
         }
-        c
     }
 
     /// Probabilities of each linear output for the given features, computed into `logits`.
@@ -143,8 +157,10 @@ impl Model {
     }
 
     /// Turns output probabilities into topic scores and a decision.
-    fn decide(&self, probs: &[f32]) -> Classification {
-        let mut scores = vec![0.0f32; self.topics().len()];
+    fn decide(&self, probs: &[f32], c: &mut Classification) {
+        let scores = &mut c.scores;
+        scores.clear();
+        scores.resize(self.topics().len(), 0.0);
         let mut none_score = match self.link() {
             Link::Softmax => 0.0,
             Link::Sigmoid => 1.0,
@@ -160,28 +176,22 @@ impl Model {
                 None => none_score = *p,
             }
         }
-        let mut c = Classification {
-            scores,
-            none_score,
-            labels: Vec::new(),
-            evidence: Vec::new(),
-        };
+        c.none_score = none_score;
         let thresholds = self.thresholds();
-        let mut labels: Vec<usize> = match self.decision() {
-            Decision::Argmax => c.argmax().into_iter().collect(),
-            Decision::Thresholds => (0..c.scores.len())
-                .filter(|&t| c.scores[t] >= thresholds[t])
-                .collect(),
-            Decision::BestThenThresholds => {
-                let best = c.best_topic();
-                (0..c.scores.len())
-                    .filter(|&t| Some(t) == best || c.scores[t] >= thresholds[t])
-                    .collect()
-            }
+        let best = match self.decision() {
+            Decision::Argmax => c.argmax(),
+            Decision::Thresholds => None,
+            Decision::BestThenThresholds => c.best_topic(),
         };
+        let argmax_only = self.decision() == Decision::Argmax;
+        let mut labels = std::mem::take(&mut c.labels);
+        labels.clear();
+        labels.extend(
+            (0..c.scores.len())
+                .filter(|&t| Some(t) == best || (!argmax_only && c.scores[t] >= thresholds[t])),
+        );
         labels.sort_by(|&a, &b| c.scores[b].total_cmp(&c.scores[a]).then(a.cmp(&b)));
         c.labels = labels;
-        c
     }
 
     /// The `n` features of the last transformed text that raised topic `topic` most.

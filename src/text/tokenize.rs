@@ -115,7 +115,11 @@ impl Iterator for RawTokens<'_> {
                 self.pos += c.len_utf8();
             }
         };
-        let first = self.char_at(start)?;
+        let first = if bytes[start] < 0x80 {
+            bytes[start] as char
+        } else {
+            self.char_at(start)?
+        };
         if is_unspaced_script(first) {
             self.pos = start + first.len_utf8();
             return Some(Span {
@@ -135,10 +139,16 @@ impl Iterator for RawTokens<'_> {
         let mut pos = start;
         while pos < bytes.len() {
             let b = bytes[pos];
-            if b < 0x80 && b.is_ascii_alphanumeric() {
-                pos += 1;
-                end = pos;
-                continue;
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
+                    pos += 1;
+                    end = pos;
+                    continue;
+                }
+                // Any other ASCII byte ends the token, unless it is an inner ' or -.
+                if b != b'\'' && b != b'-' {
+                    break;
+                }
             }
             let Some(c) = self.char_at(pos) else { break };
             if is_word_char(c) && !is_unspaced_script(c) {
@@ -218,6 +228,106 @@ pub fn for_each_term(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
     }
 }
 
+/// The ASCII fast path of [`for_each_term`]: for a text that is all ASCII, calls `f` with each
+/// kept term's bytes, exactly as [`for_each_term`] would, lower-cased into `buf`. Returns false
+/// (having called `f` for nothing) when `text` is not ASCII.
+pub fn for_each_ascii_term(text: &str, buf: &mut Vec<u8>, mut f: impl FnMut(&[u8])) -> bool {
+    for_each_ascii_token(text, |token| {
+        buf.clear();
+        buf.extend(token.iter().map(u8::to_ascii_lowercase));
+        f(buf);
+    })
+}
+
+/// Like [`for_each_ascii_term`] but without lower-casing: `f` gets each kept token's bytes as
+/// written, made only of ASCII letters, digits, `'` and `-`, so that OR-ing every byte with
+/// 0x20 lower-cases it (see [`ascii_lower_word`]). Returns false when `text` is not ASCII.
+pub fn for_each_ascii_token(text: &str, mut f: impl FnMut(&[u8])) -> bool {
+    if !text.is_ascii() {
+        return false;
+    }
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let mut i = 0;
+    while i < n {
+        if ASCII_CLASS[bytes[i] as usize] == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        // Dotted acronyms ("U.N.") are rare: let the general tokeniser take them.
+        if bytes.get(start + 1) == Some(&b'.') && ASCII_CLASS[bytes[start] as usize] == LETTER {
+            let mut one = RawTokens { text, pos: start };
+            if let Some(span) = one.next() {
+                let mut term = String::new();
+                if normalize_into(&text[span.start..span.end], &mut term) {
+                    f(term.as_bytes());
+                }
+                i = span.end.max(start + 1);
+                continue;
+            }
+        }
+        // The token: letters and digits, and ' or - between two of them.
+        let mut has_letter = false;
+        let mut joiners = false;
+        while i < n {
+            let class = ASCII_CLASS[bytes[i] as usize];
+            if class != 0 {
+                has_letter |= class == LETTER;
+                i += 1;
+            } else if (bytes[i] == b'\'' || bytes[i] == b'-')
+                && i + 1 < n
+                && ASCII_CLASS[bytes[i + 1] as usize] != 0
+            {
+                joiners = true;
+                i += 1;
+            } else {
+                break;
+            }
+        }
+        let mut token = &bytes[start..i];
+        // Possessive: "china's" -> "china" (either case of the s).
+        if joiners
+            && token.len() > 2
+            && token[token.len() - 2] == b'\''
+            && token[token.len() - 1] | 0x20 == b's'
+        {
+            token = &token[..token.len() - 2];
+        }
+        if has_letter && token.len() >= 2 {
+            f(token);
+        }
+    }
+    true
+}
+
+/// Lower-cases up to eight bytes of an ASCII token word at once (letters get bit 0x20; digits,
+/// `'` and `-` already have it).
+#[inline]
+pub fn ascii_lower_word(word: u64) -> u64 {
+    word | 0x2020_2020_2020_2020
+}
+
+/// Byte classes for the ASCII tokeniser: 0 other, [`LETTER`], [`DIGIT`].
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+static ASCII_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() {
+            LETTER
+        } else if c.is_ascii_digit() {
+            DIGIT
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
 /// The kept terms of `text` as owned strings (a convenience for training and tests; the
 /// scoring path uses [`for_each_term`]).
 pub fn terms(text: &str) -> Vec<String> {
@@ -295,6 +405,47 @@ mod tests {
             assert!(text.is_char_boundary(span.start) && text.is_char_boundary(span.end));
         }
         assert_eq!(raw(text), ["Mutual", "trust", "said", "Wang", "again"]);
+    }
+
+    #[test]
+    fn the_ascii_fast_path_yields_exactly_the_general_terms() {
+        let samples = [
+            "The U.N. and U.S.A. met; China's third-phase trials -- 'quoted' rock- ok",
+            "In 2021 a G20 of 50th, don't O'Neill's a-b-c x-1 9-11 A. B. plan B. Then",
+            "mln dlrs vs cts shr net it's its' 'tis rock-'n'-roll e.g. i.e. U.N.",
+            "",
+            "--- ... 123 !! ' - '' --",
+        ];
+        let mut buf = Vec::new();
+        for text in samples {
+            let mut fast = Vec::new();
+            assert!(for_each_ascii_term(text, &mut buf, |t| fast
+                .push(String::from_utf8(t.to_vec()).unwrap())));
+            assert_eq!(fast, terms(text), "{text}");
+        }
+        assert!(!for_each_ascii_term("Ünal", &mut buf, |_| {}));
+    }
+
+    #[test]
+    fn the_ascii_fast_path_agrees_on_random_ascii_texts() {
+        // A tiny deterministic generator over an alphabet rich in the tokeniser's edge cases.
+        let alphabet = b"aZz09 .'-_@[`{/:,\n\tsS'U.N.";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut buf = Vec::new();
+        for len in 0..400 {
+            let text: String = (0..len % 97)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize] as char
+                })
+                .collect();
+            let mut fast = Vec::new();
+            assert!(for_each_ascii_term(&text, &mut buf, |t| fast
+                .push(String::from_utf8(t.to_vec()).unwrap())));
+            assert_eq!(fast, terms(&text), "{text:?}");
+        }
     }
 
     #[test]
