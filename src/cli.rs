@@ -104,12 +104,15 @@ fn serve(args: ServeArgs) -> Result<()> {
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
     runtime.block_on(async move {
+        // Signal handlers first: from the moment the port is open, SIGTERM and SIGHUP are ours.
+        let shutdown = shutdown_signal();
+        let reloads = reload_signal();
         let listener = tokio::net::TcpListener::bind(settings.listen)
             .await
             .map_err(|e| Error::Data(format!("cannot listen on {}: {e}", settings.listen)))?;
         let mut server = crate::service::Server::new(model, gazetteer, settings.serve.clone())
             .with_load_seconds(load_seconds)
-            .with_reload_signal(reload_signal());
+            .with_reload_signal(reloads);
         if let Some(addr) = settings.metrics_listen {
             let metrics = crate::service::metrics::bind(addr)
                 .await
@@ -117,50 +120,68 @@ fn serve(args: ServeArgs) -> Result<()> {
             tracing::info!(%addr, "metrics at /metrics");
             server = server.with_metrics(metrics);
         }
-        server.run(listener, shutdown_signal()).await
+        server.run(listener, shutdown).await
     })
 }
 
 /// A channel that receives once per SIGHUP (reload the model).
+///
+/// The handler is installed before this returns, so a SIGHUP sent once the server has logged
+/// "serving" is never lost (nor does it kill the process, SIGHUP's default action).
 fn reload_signal() -> tokio::sync::mpsc::Receiver<()> {
     let (tx, rx) = tokio::sync::mpsc::channel(1);
     #[cfg(unix)]
-    tokio::spawn(async move {
+    {
         use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hup) = signal(SignalKind::hangup()) else {
-            return;
-        };
-        while hup.recv().await.is_some() {
-            tracing::info!("received SIGHUP: reloading the model");
-            let _ = tx.try_send(());
+        match signal(SignalKind::hangup()) {
+            Ok(mut hup) => {
+                tokio::spawn(async move {
+                    while hup.recv().await.is_some() {
+                        tracing::info!("received SIGHUP: reloading the model");
+                        let _ = tx.try_send(());
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot handle SIGHUP; reload by the Admin RPC"),
         }
-    });
+    }
     #[cfg(not(unix))]
     drop(tx);
     rx
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
+/// A future that completes on Ctrl-C (SIGINT) or SIGTERM.
+///
+/// The handlers are installed when this is called, not when the future is first polled, so a
+/// signal that arrives while the server is still starting up is not lost.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let interrupt = signal(SignalKind::interrupt());
+        let terminate = signal(SignalKind::terminate());
+        async move {
+            let wait = |s: std::io::Result<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Ok(mut s) => {
+                        s.recv().await;
+                    }
+                    Err(_) => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(interrupt) => tracing::info!("received Ctrl-C"),
+                _ = wait(terminate) => tracing::info!("received SIGTERM"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("received Ctrl-C");
+        } else {
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => tracing::info!("received Ctrl-C"),
-        _ = term => tracing::info!("received SIGTERM"),
     }
 }
 

@@ -21,6 +21,13 @@ fn embedded_default_model_loads_and_matches_the_file_in_models() {
     let on_disk = paratag::model::format::load(&root().join("models/default.ptm")).unwrap();
     assert!(embedded.same_parameters(&on_disk));
     assert_eq!(embedded.version(), on_disk.version());
+    // The file is exactly what this build writes: a header written by older code (one that
+    // lacks a newer field, say) would give the same model a different version once re-saved.
+    let file = std::fs::read(root().join("models/default.ptm")).unwrap();
+    assert!(
+        paratag::model::format::to_bytes(&on_disk).unwrap() == file,
+        "models/default.ptm was written by an older build; rebuild it (see models/README.md)"
+    );
     assert_eq!(embedded.meta().name, "paratag-default");
     assert!(
         embedded.meta().evaluation.is_some(),
