@@ -234,7 +234,7 @@ fn hash_bytes(bytes: &[u8]) -> u64 {
 }
 
 /// [`hash_bytes`] of the lower-cased form of an ASCII token from
-/// [`crate::text::for_each_ascii_token`], without building that form.
+/// [`crate::text::tokenize::for_each_token`], without building that form.
 #[inline]
 fn hash_ascii_lower(token: &[u8]) -> u64 {
     hash_words(token, 0x2020_2020_2020_2020)
@@ -607,18 +607,16 @@ impl Featurizer {
                 prev = Some((hash, len));
             }
         };
-        // ASCII text (most news wire) takes the one-pass tokeniser, which hashes each token's
-        // lower-cased form without writing it out; the rest takes the general tokeniser.
-        let ascii = crate::text::tokenize::for_each_ascii_token(text, |token| {
-            on_term(hash_ascii_lower(token), token.len())
+        // One pass: plain ASCII words are hashed lower-cased in place; the rare words that
+        // need the general rules arrive already normalised.
+        crate::text::tokenize::for_each_token(text, term, |token, lowered| {
+            let hash = if lowered {
+                hash_bytes(token)
+            } else {
+                hash_ascii_lower(token)
+            };
+            on_term(hash, token.len())
         });
-        if !ascii {
-            for span in crate::text::raw_tokens(text) {
-                if crate::text::normalize_into(&text[span.start..span.end], term) {
-                    on_term(hash_bytes(term.as_bytes()), term.len());
-                }
-            }
-        }
         self.weigh(ids.iter().map(|&id| (id, counts[id as usize].1)), features);
     }
 

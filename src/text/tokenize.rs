@@ -232,40 +232,69 @@ pub fn for_each_term(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
 /// kept term's bytes, exactly as [`for_each_term`] would, lower-cased into `buf`. Returns false
 /// (having called `f` for nothing) when `text` is not ASCII.
 pub fn for_each_ascii_term(text: &str, buf: &mut Vec<u8>, mut f: impl FnMut(&[u8])) -> bool {
-    for_each_ascii_token(text, |token| {
-        buf.clear();
-        buf.extend(token.iter().map(u8::to_ascii_lowercase));
-        f(buf);
-    })
-}
-
-/// Like [`for_each_ascii_term`] but without lower-casing: `f` gets each kept token's bytes as
-/// written, made only of ASCII letters, digits, `'` and `-`, so that OR-ing every byte with
-/// 0x20 lower-cases it (see [`ascii_lower_word`]). Returns false when `text` is not ASCII.
-pub fn for_each_ascii_token(text: &str, mut f: impl FnMut(&[u8])) -> bool {
     if !text.is_ascii() {
         return false;
     }
+    let mut term = String::new();
+    for_each_token(text, &mut term, |token, lowered| {
+        buf.clear();
+        if lowered {
+            buf.extend_from_slice(token);
+        } else {
+            buf.extend(token.iter().map(u8::to_ascii_lowercase));
+        }
+        f(buf);
+    });
+    true
+}
+
+/// The scoring path's tokeniser: calls `f` with every kept term of `text`, in order, exactly as
+/// [`for_each_term`] would, in one pass that copies nothing for plain ASCII words.
+///
+/// `f(bytes, lowered)` gets either a token as written (`lowered == false`), made only of ASCII
+/// letters, digits, `'` and `-`, so that OR-ing every byte with 0x20 lower-cases it (see
+/// [`ascii_lower_word`]); or, for the few tokens that need the general rules (non-ASCII
+/// letters, curly apostrophes, dotted acronyms), the finished term, normalised into `term`
+/// (`lowered == true`). Non-ASCII punctuation between words (curly quotes, dashes) is skipped
+/// without leaving the fast path.
+pub fn for_each_token(text: &str, term: &mut String, mut f: impl FnMut(&[u8], bool)) {
     let bytes = text.as_bytes();
     let n = bytes.len();
+    // The general tokeniser takes the one token at or after `pos` (a token boundary); returns
+    // where to go on.
+    let mut general = |pos: usize, f: &mut dyn FnMut(&[u8], bool)| -> usize {
+        let mut one = RawTokens { text, pos };
+        match one.next() {
+            Some(span) => {
+                if normalize_into(&text[span.start..span.end], term) {
+                    f(term.as_bytes(), true);
+                }
+                span.end
+            }
+            None => n,
+        }
+    };
     let mut i = 0;
     while i < n {
-        if ASCII_CLASS[bytes[i] as usize] == 0 {
+        let b = bytes[i];
+        if b >= 0x80 {
+            // A non-ASCII character between tokens: skip it when it cannot start a word
+            // (quotes, dashes, symbols), else let the general rules take the token.
+            match text.get(i..).and_then(|s| s.chars().next()) {
+                Some(c) if !is_word_char(c) => i += c.len_utf8(),
+                _ => i = general(i, &mut f),
+            }
+            continue;
+        }
+        if ASCII_CLASS[b as usize] == 0 {
             i += 1;
             continue;
         }
         let start = i;
         // Dotted acronyms ("U.N.") are rare: let the general tokeniser take them.
-        if bytes.get(start + 1) == Some(&b'.') && ASCII_CLASS[bytes[start] as usize] == LETTER {
-            let mut one = RawTokens { text, pos: start };
-            if let Some(span) = one.next() {
-                let mut term = String::new();
-                if normalize_into(&text[span.start..span.end], &mut term) {
-                    f(term.as_bytes());
-                }
-                i = span.end.max(start + 1);
-                continue;
-            }
+        if bytes.get(start + 1) == Some(&b'.') && ASCII_CLASS[b as usize] == LETTER {
+            i = general(start, &mut f);
+            continue;
         }
         // The token: letters and digits, and ' or - between two of them.
         let mut has_letter = false;
@@ -285,6 +314,15 @@ pub fn for_each_ascii_token(text: &str, mut f: impl FnMut(&[u8])) -> bool {
                 break;
             }
         }
+        // A word that runs on into a non-ASCII character ("Gülen", "China’s", "anti-émeute")
+        // is re-read from its start by the general rules.
+        if i < n
+            && (bytes[i] >= 0x80
+                || ((bytes[i] == b'\'' || bytes[i] == b'-') && bytes.get(i + 1) >= Some(&0x80)))
+        {
+            i = general(start, &mut f);
+            continue;
+        }
         let mut token = &bytes[start..i];
         // Possessive: "china's" -> "china" (either case of the s).
         if joiners
@@ -295,10 +333,9 @@ pub fn for_each_ascii_token(text: &str, mut f: impl FnMut(&[u8])) -> bool {
             token = &token[..token.len() - 2];
         }
         if has_letter && token.len() >= 2 {
-            f(token);
+            f(token, false);
         }
     }
-    true
 }
 
 /// Lower-cases up to eight bytes of an ASCII token word at once (letters get bit 0x20; digits,
@@ -424,6 +461,53 @@ mod tests {
             assert_eq!(fast, terms(text), "{text}");
         }
         assert!(!for_each_ascii_term("Ünal", &mut buf, |_| {}));
+    }
+
+    /// The terms [`for_each_token`] reports, lower-cased as the scorer would hash them.
+    fn fast_terms(text: &str) -> Vec<String> {
+        let mut term = String::new();
+        let mut out = Vec::new();
+        for_each_token(text, &mut term, |t, lowered| {
+            let t = if lowered {
+                t.to_vec()
+            } else {
+                t.iter().map(u8::to_ascii_lowercase).collect()
+            };
+            out.push(String::from_utf8(t).unwrap());
+        });
+        out
+    }
+
+    #[test]
+    fn the_fast_tokeniser_yields_exactly_the_general_terms_on_mixed_text() {
+        let samples = [
+            "“Mutual trust,” 👍 said Wang—again; Gülen’s Çavuşoğlu anti-émeute",
+            "China’s “vaccine” U.N.’s São Paulo 中国 and 日本語 x中y — café’s naïve-ish",
+            "Ünal ’s ‘quoted’ –– a‐b a‑b ß ǅemal İstanbul ΑΘΗΝΑ 2021年 €5bn",
+            "word’ ’word -é é- 'é' O’Neill O'Néill e.g. É.U. U.É.",
+        ];
+        for text in samples {
+            assert_eq!(fast_terms(text), terms(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_fast_tokeniser_agrees_on_random_mixed_texts() {
+        let alphabet: Vec<char> = "aZz09 .'-_sS’‘“”—–é É中👍ß‐ǅ\u{301}İU.N.\n"
+            .chars()
+            .collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for len in 0..2000 {
+            let text: String = (0..len % 61)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    alphabet[(state % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            assert_eq!(fast_terms(&text), terms(&text), "{text:?}");
+        }
     }
 
     #[test]
