@@ -6,10 +6,6 @@
 //! Latencies go into an HDR histogram (microsecond resolution, 3 significant digits). The
 //! `stream` workload opens one ClassifyStream per connection and keeps `in_flight` items
 //! outstanding on it.
-//!
-//! Client and server usually share the machine, so the unary workloads keep the client's own
-//! cost down: requests are encoded from shared byte buffers (no copy of the text per request),
-//! and responses are checked (gRPC status, well-formed protobuf) but not built into messages.
 
 use crate::error::{Error, Result};
 use crate::service::pb;
@@ -20,38 +16,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
-
-/// The text fields of the three unary requests, wire-compatible with `ClassifyRequest.text`,
-/// `ClassifyBatchRequest.texts` and `ExtractRequest.document` (a protobuf `string` and `bytes`
-/// field encode alike), held in shared buffers so sending one copies no text.
-#[derive(Clone, PartialEq, prost::Message)]
-struct TextRequest {
-    #[prost(bytes = "bytes", repeated, tag = "1")]
-    text: Vec<bytes::Bytes>,
-}
-
-/// Any response: parsing it checks the protobuf framing and skips every field.
-#[derive(Clone, PartialEq, prost::Message)]
-struct SkippedResponse {}
-
-/// Sends `request` as a unary call to `path` and waits for a well-formed answer.
-async fn unary_call(
-    grpc: &mut tonic::client::Grpc<Channel>,
-    path: &'static str,
-    request: TextRequest,
-) -> std::result::Result<(), tonic::Status> {
-    grpc.ready()
-        .await
-        .map_err(|e| tonic::Status::unavailable(format!("connection not ready: {e}")))?;
-    let codec = tonic_prost::ProstCodec::<TextRequest, SkippedResponse>::default();
-    grpc.unary(
-        tonic::Request::new(request),
-        http::uri::PathAndQuery::from_static(path),
-        codec,
-    )
-    .await
-    .map(|_| ())
-}
 
 /// What each request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -193,16 +157,8 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport> {
         ));
     }
     let texts = Arc::new(config.texts.clone());
-    let document = bytes::Bytes::from(document_of(&texts, config.document_words));
-    let shared_texts: Arc<Vec<bytes::Bytes>> = Arc::new(
-        config
-            .texts
-            .iter()
-            .map(|t| bytes::Bytes::from(t.clone()))
-            .collect(),
-    );
-    let doc_paragraphs =
-        std::str::from_utf8(&document).map_or(0, |d| crate::text::paragraphs(d).len()) as u64;
+    let document = Arc::new(document_of(&texts, config.document_words));
+    let doc_paragraphs = crate::text::paragraphs(&document).len() as u64;
     let shared = Arc::new(Shared {
         measuring: AtomicBool::new(false),
         stop: AtomicBool::new(false),
@@ -219,7 +175,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport> {
             .connect()
             .await
             .map_err(|e| Error::Data(format!("cannot connect to {}: {e}", config.target)))?;
-        let client = TopicClassifierClient::new(channel.clone())
+        let client = TopicClassifierClient::new(channel)
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024);
         if config.workload == Workload::Stream {
@@ -233,14 +189,11 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport> {
             )));
             continue;
         }
-        let grpc = tonic::client::Grpc::new(channel.clone())
-            .max_decoding_message_size(64 * 1024 * 1024)
-            .max_encoding_message_size(64 * 1024 * 1024);
         for w in 0..config.in_flight.max(1) {
             workers.push(tokio::spawn(unary_worker(
-                grpc.clone(),
+                client.clone(),
                 config.workload,
-                shared_texts.clone(),
+                texts.clone(),
                 document.clone(),
                 config.batch_size.max(1),
                 c * 1000 + w,
@@ -296,10 +249,10 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport> {
 
 #[allow(clippy::too_many_arguments)]
 async fn unary_worker(
-    mut grpc: tonic::client::Grpc<Channel>,
+    mut client: TopicClassifierClient<Channel>,
     workload: Workload,
-    texts: Arc<Vec<bytes::Bytes>>,
-    document: bytes::Bytes,
+    texts: Arc<Vec<String>>,
+    document: Arc<String>,
     batch_size: usize,
     seed: usize,
     shared: Arc<Shared>,
@@ -309,24 +262,41 @@ async fn unary_worker(
     let mut i = seed.wrapping_mul(7919);
     while !shared.stop.load(Ordering::Relaxed) {
         let started = Instant::now();
-        let (path, text): (&'static str, Vec<bytes::Bytes>) = match workload {
-            Workload::Classify | Workload::Stream => (
-                "/paratag.v1.TopicClassifier/Classify",
-                vec![texts[i % texts.len()].clone()],
-            ),
-            Workload::Batch => (
-                "/paratag.v1.TopicClassifier/ClassifyBatch",
-                (0..batch_size)
+        let (outcome, sent) = match workload {
+            Workload::Classify | Workload::Stream => {
+                let text = texts[i % texts.len()].clone();
+                let n = text.len();
+                let r = client
+                    .classify(pb::ClassifyRequest {
+                        text,
+                        ..Default::default()
+                    })
+                    .await;
+                (r.map(|_| ()), n)
+            }
+            Workload::Batch => {
+                let batch: Vec<String> = (0..batch_size)
                     .map(|k| texts[(i + k) % texts.len()].clone())
-                    .collect(),
-            ),
-            Workload::Extract => (
-                "/paratag.v1.TopicClassifier/Extract",
-                vec![document.clone()],
-            ),
+                    .collect();
+                let n = batch.iter().map(String::len).sum();
+                let r = client
+                    .classify_batch(pb::ClassifyBatchRequest {
+                        texts: batch,
+                        ..Default::default()
+                    })
+                    .await;
+                (r.map(|_| ()), n)
+            }
+            Workload::Extract => {
+                let r = client
+                    .extract(pb::ExtractRequest {
+                        document: document.as_ref().clone(),
+                        ..Default::default()
+                    })
+                    .await;
+                (r.map(|_| ()), document.len())
+            }
         };
-        let sent: usize = text.iter().map(bytes::Bytes::len).sum();
-        let outcome = unary_call(&mut grpc, path, TextRequest { text }).await;
         if outcome.is_ok() {
             bytes.fetch_add(sent as u64, Ordering::Relaxed);
         }
