@@ -37,6 +37,22 @@ fn serve_fails(args: &[&str]) -> (i32, String) {
     )
 }
 
+/// Runs `cmd`, asserts it succeeded (showing its stderr if not), and returns its stdout.
+fn succeeds(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The JSON object on the last line of a `--json` command's output.
+fn last_json(stdout: &str) -> serde_json::Value {
+    serde_json::from_str(stdout.lines().last().unwrap()).unwrap()
+}
+
 #[test]
 fn serve_refuses_a_corrupt_missing_or_foreign_model_before_binding_with_one_line() {
     let dir = temp_dir("bad-model");
@@ -256,54 +272,35 @@ fn train_and_eval_work_on_a_users_own_tsv_and_jsonl_data() {
     )
     .unwrap();
     let model = dir.join("m.ptm");
-    let out = bin()
-        .args(["train", "--data"])
-        .arg(dir.join("train.tsv"))
-        .arg("--out")
-        .arg(&model)
-        .args(["--ngrams", "1", "--min-df", "1", "--eval-folds", "3"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeds(
+        bin()
+            .args(["train", "--data"])
+            .arg(dir.join("train.tsv"))
+            .arg("--out")
+            .arg(&model)
+            .args(["--ngrams", "1", "--min-df", "1", "--eval-folds", "3"]),
     );
     let loaded = paratag::model::format::load(&model).unwrap();
     assert_eq!(loaded.topics(), ["grain", "ship"]);
     assert!(loaded.meta().evaluation.is_some());
 
-    let out = bin()
-        .args(["eval", "--json", "--model"])
-        .arg(&model)
-        .arg("--test")
-        .arg(dir.join("test.jsonl"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let last = last_json(&succeeds(
+        bin()
+            .args(["eval", "--json", "--model"])
+            .arg(&model)
+            .arg("--test")
+            .arg(dir.join("test.jsonl")),
+    ));
     assert_eq!(last["accuracy"], 1.0);
     assert!(last["macro_f1"].as_f64().is_some());
 
-    let out = bin()
-        .args([
-            "eval", "--json", "--folds", "3", "--ngrams", "1", "--min-df", "1", "--data",
-        ])
-        .arg(dir.join("train.tsv"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let last: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let last = last_json(&succeeds(
+        bin()
+            .args([
+                "eval", "--json", "--folds", "3", "--ngrams", "1", "--min-df", "1", "--data",
+            ])
+            .arg(dir.join("train.tsv")),
+    ));
     assert!(last["accuracy"].as_f64().unwrap() > 0.9, "{last}");
 
     // Bad data is refused with its line number.

@@ -6,19 +6,11 @@ import { parseArgs } from "node:util";
 import { createClient, Code, ConnectError } from "@connectrpc/connect";
 import { createGrpcWebTransport } from "@connectrpc/connect-node";
 import { TopicClassifier, Encoding } from "./gen/paratag/v1/paratag_pb.js";
+import { check, passedCount } from "./checks.js";
 
 const { values } = parseArgs({
   options: { "base-url": { type: "string" }, origin: { type: "string" } },
 });
-let passed = 0;
-function check(condition, what) {
-  if (!condition) {
-    console.error(`FAILED: ${what}`);
-    process.exit(1);
-  }
-  passed += 1;
-  console.log(`ok  ${what}`);
-}
 
 const transport = createGrpcWebTransport({ baseUrl: values["base-url"], httpVersion: "1.1" });
 const client = createClient(TopicClassifier, transport);
@@ -54,4 +46,4 @@ check(allowed.headers.get("access-control-allow-origin") === values.origin, "COR
 const other = await preflight("https://elsewhere.example");
 check(other.headers.get("access-control-allow-origin") === null, "CORS preflight refuses other origins");
 
-console.log(`grpc-web: ${passed} checks passed`);
+console.log(`grpc-web: ${passedCount()} checks passed`);

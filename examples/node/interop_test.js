@@ -4,17 +4,9 @@
 import { parseArgs } from "node:util";
 import { GrpcReflection } from "grpc-js-reflection-client";
 import { connect, grpc } from "./paratag.js";
+import { check, passedCount } from "./checks.js";
 
 const { values } = parseArgs({ options: { target: { type: "string" } } });
-let passed = 0;
-function check(condition, what) {
-  if (!condition) {
-    console.error(`FAILED: ${what}`);
-    process.exit(1);
-  }
-  passed += 1;
-  console.log(`ok  ${what}`);
-}
 async function expectError(promise, code, field, what) {
   try {
     await promise;
@@ -92,4 +84,4 @@ check(replies[5].error?.field === "text" && replies[5].error.code === grpc.statu
 check(replies.filter((m, i) => i !== 5).every((m) => m.result?.labels[0] === "health_cooperation"), "stream continues");
 
 client.close();
-console.log(`node interop: ${passed} checks passed`);
+console.log(`node interop: ${passedCount()} checks passed`);

@@ -228,26 +228,6 @@ pub fn for_each_term(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
     }
 }
 
-/// The ASCII fast path of [`for_each_term`]: for a text that is all ASCII, calls `f` with each
-/// kept term's bytes, exactly as [`for_each_term`] would, lower-cased into `buf`. Returns false
-/// (having called `f` for nothing) when `text` is not ASCII.
-pub fn for_each_ascii_term(text: &str, buf: &mut Vec<u8>, mut f: impl FnMut(&[u8])) -> bool {
-    if !text.is_ascii() {
-        return false;
-    }
-    let mut term = String::new();
-    for_each_token(text, &mut term, |token, lowered| {
-        buf.clear();
-        if lowered {
-            buf.extend_from_slice(token);
-        } else {
-            buf.extend(token.iter().map(u8::to_ascii_lowercase));
-        }
-        f(buf);
-    });
-    true
-}
-
 /// The scoring path's tokeniser: calls `f` with every kept term of `text`, in order, exactly as
 /// [`for_each_term`] would, in one pass that copies nothing for plain ASCII words.
 ///
@@ -444,25 +424,6 @@ mod tests {
         assert_eq!(raw(text), ["Mutual", "trust", "said", "Wang", "again"]);
     }
 
-    #[test]
-    fn the_ascii_fast_path_yields_exactly_the_general_terms() {
-        let samples = [
-            "The U.N. and U.S.A. met; China's third-phase trials -- 'quoted' rock- ok",
-            "In 2021 a G20 of 50th, don't O'Neill's a-b-c x-1 9-11 A. B. plan B. Then",
-            "mln dlrs vs cts shr net it's its' 'tis rock-'n'-roll e.g. i.e. U.N.",
-            "",
-            "--- ... 123 !! ' - '' --",
-        ];
-        let mut buf = Vec::new();
-        for text in samples {
-            let mut fast = Vec::new();
-            assert!(for_each_ascii_term(text, &mut buf, |t| fast
-                .push(String::from_utf8(t.to_vec()).unwrap())));
-            assert_eq!(fast, terms(text), "{text}");
-        }
-        assert!(!for_each_ascii_term("Ünal", &mut buf, |_| {}));
-    }
-
     /// The terms [`for_each_token`] reports, lower-cased as the scorer would hash them.
     fn fast_terms(text: &str) -> Vec<String> {
         let mut term = String::new();
@@ -476,6 +437,39 @@ mod tests {
             out.push(String::from_utf8(t).unwrap());
         });
         out
+    }
+
+    /// `count` texts of up to `max_len - 1` characters drawn from `alphabet` by a tiny
+    /// deterministic generator (xorshift), for alphabets rich in the tokeniser's edge cases.
+    fn random_texts(alphabet: &str, count: usize, max_len: usize, seed: u64) -> Vec<String> {
+        let alphabet: Vec<char> = alphabet.chars().collect();
+        let mut state = seed;
+        (0..count)
+            .map(|len| {
+                (0..len % max_len)
+                    .map(|_| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        alphabet[(state % alphabet.len() as u64) as usize]
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_fast_tokeniser_yields_exactly_the_general_terms_on_ascii_text() {
+        let samples = [
+            "The U.N. and U.S.A. met; China's third-phase trials -- 'quoted' rock- ok",
+            "In 2021 a G20 of 50th, don't O'Neill's a-b-c x-1 9-11 A. B. plan B. Then",
+            "mln dlrs vs cts shr net it's its' 'tis rock-'n'-roll e.g. i.e. U.N.",
+            "",
+            "--- ... 123 !! ' - '' --",
+        ];
+        for text in samples {
+            assert_eq!(fast_terms(text), terms(text), "{text}");
+        }
     }
 
     #[test]
@@ -492,43 +486,22 @@ mod tests {
     }
 
     #[test]
-    fn the_fast_tokeniser_agrees_on_random_mixed_texts() {
-        let alphabet: Vec<char> = "aZz09 .'-_sS’‘“”—–é É中👍ß‐ǅ\u{301}İU.N.\n"
-            .chars()
-            .collect();
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        for len in 0..2000 {
-            let text: String = (0..len % 61)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    alphabet[(state % alphabet.len() as u64) as usize]
-                })
-                .collect();
+    fn the_fast_tokeniser_agrees_on_random_ascii_texts() {
+        for text in random_texts(
+            "aZz09 .'-_@[`{/:,\n\tsS'U.N.",
+            400,
+            97,
+            0x2545_f491_4f6c_dd1d,
+        ) {
             assert_eq!(fast_terms(&text), terms(&text), "{text:?}");
         }
     }
 
     #[test]
-    fn the_ascii_fast_path_agrees_on_random_ascii_texts() {
-        // A tiny deterministic generator over an alphabet rich in the tokeniser's edge cases.
-        let alphabet = b"aZz09 .'-_@[`{/:,\n\tsS'U.N.";
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut buf = Vec::new();
-        for len in 0..400 {
-            let text: String = (0..len % 97)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 7;
-                    state ^= state << 17;
-                    alphabet[(state % alphabet.len() as u64) as usize] as char
-                })
-                .collect();
-            let mut fast = Vec::new();
-            assert!(for_each_ascii_term(&text, &mut buf, |t| fast
-                .push(String::from_utf8(t.to_vec()).unwrap())));
-            assert_eq!(fast, terms(&text), "{text:?}");
+    fn the_fast_tokeniser_agrees_on_random_mixed_texts() {
+        let alphabet = "aZz09 .'-_sS’‘“”—–é É中👍ß‐ǅ\u{301}İU.N.\n";
+        for text in random_texts(alphabet, 2000, 61, 0x9e37_79b9_7f4a_7c15) {
+            assert_eq!(fast_terms(&text), terms(&text), "{text:?}");
         }
     }
 
