@@ -10,6 +10,10 @@
 //! - **Admission**: at most `max_concurrent_requests` calls run at once (health and reflection
 //!   are exempt); beyond that a call is refused at once with `RESOURCE_EXHAUSTED`. A call holds
 //!   its slot until its response body ends, so open streams count.
+//! - **Deadlines**: a call gets the shorter of the caller's `grpc-timeout` and the server's
+//!   `--request-timeout` to produce its response; past it the call is dropped and answered
+//!   `DEADLINE_EXCEEDED` (tonic's own timer, which answers `CANCELLED`, stays behind as a
+//!   backstop and no longer fires first).
 
 use super::metrics::Metrics;
 use crate::config::Tokens;
@@ -19,7 +23,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tonic::Status;
@@ -32,6 +36,7 @@ pub(crate) struct Gate {
     require_client_cert: bool,
     permits: Arc<Semaphore>,
     max_concurrent: u32,
+    request_timeout: Duration,
     next_id: AtomicU64,
     id_prefix: String,
 }
@@ -42,6 +47,7 @@ impl Gate {
         tokens: &Tokens,
         require_client_cert: bool,
         max_concurrent: u32,
+        request_timeout: Duration,
     ) -> Arc<Gate> {
         let started = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -52,6 +58,7 @@ impl Gate {
             require_client_cert,
             permits: Arc::new(Semaphore::new(max_concurrent as usize)),
             max_concurrent,
+            request_timeout,
             next_id: AtomicU64::new(1),
             id_prefix: format!("{:x}-{:x}", started, std::process::id()),
         })
@@ -94,6 +101,27 @@ impl Gate {
         }
         bool::from(ok)
     }
+}
+
+/// Parses a `grpc-timeout` header value: up to eight digits and a unit (`H`, `M`, `S`, `m`,
+/// `u`, `n`), as the gRPC over HTTP/2 protocol defines it. Anything else is ignored (`None`).
+fn grpc_timeout(value: &[u8]) -> Option<Duration> {
+    let (&unit, digits) = value.split_last()?;
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = digits
+        .iter()
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    Some(match unit {
+        b'H' => Duration::from_secs(n * 3600),
+        b'M' => Duration::from_secs(n * 60),
+        b'S' => Duration::from_secs(n),
+        b'm' => Duration::from_millis(n),
+        b'u' => Duration::from_micros(n),
+        b'n' => Duration::from_nanos(n),
+        _ => return None,
+    })
 }
 
 fn digest(bytes: &[u8]) -> [u8; 32] {
@@ -231,20 +259,22 @@ where
                 });
             let id_text = request_id.to_str().unwrap_or("").to_owned();
 
-            if !exempt_auth && !gate.authorised(&req) {
-                gate.metrics
-                    .rejected
-                    .with_label_values(&["unauthenticated"])
-                    .inc();
+            // A refused call is counted, logged and answered the same way whatever the reason.
+            let reject = |reason: &str, status: Status| {
+                let code = code_name(status.code());
+                gate.metrics.rejected.with_label_values(&[reason]).inc();
                 gate.metrics
                     .requests
-                    .with_label_values(&[rpc.as_str(), "UNAUTHENTICATED"])
+                    .with_label_values(&[rpc.as_str(), code])
                     .inc();
-                tracing::debug!(request_id = %id_text, rpc = %rpc, code = "UNAUTHENTICATED", "refused");
-                return Ok(refuse(
+                tracing::debug!(request_id = %id_text, rpc = %rpc, code, reason, "refused");
+                Ok(refuse(status, &request_id))
+            };
+            if !exempt_auth && !gate.authorised(&req) {
+                return reject(
+                    "unauthenticated",
                     Status::unauthenticated("missing or invalid credentials"),
-                    &request_id,
-                ));
+                );
             }
             let permit = if exempt_admission {
                 None
@@ -252,29 +282,38 @@ where
                 match gate.permits.clone().try_acquire_owned() {
                     Ok(p) => Some(p),
                     Err(_) => {
-                        gate.metrics
-                            .rejected
-                            .with_label_values(&["overloaded"])
-                            .inc();
-                        gate.metrics
-                            .requests
-                            .with_label_values(&[rpc.as_str(), "RESOURCE_EXHAUSTED"])
-                            .inc();
-                        tracing::debug!(request_id = %id_text, rpc = %rpc, code = "RESOURCE_EXHAUSTED", "shed");
-                        return Ok(refuse(
+                        return reject(
+                            "overloaded",
                             Status::resource_exhausted(format!(
                                 "the server is handling its limit of {} requests; retry with back-off or on another replica",
                                 gate.max_concurrent
                             )),
-                            &request_id,
-                        ));
+                        );
                     }
                 }
             };
             gate.metrics.in_flight.inc();
             let in_flight = InFlight(gate.metrics.in_flight.clone());
             let started = Instant::now();
-            let response = inner.call(req).await?;
+            let client_budget = req
+                .headers()
+                .get("grpc-timeout")
+                .and_then(|v| grpc_timeout(v.as_bytes()));
+            let (budget, whose) = match client_budget {
+                Some(b) if b < gate.request_timeout => (b, "the caller's deadline"),
+                _ => (gate.request_timeout, "the server's --request-timeout"),
+            };
+            // tonic's timer on the same deadline started a moment earlier and would answer
+            // CANCELLED; ending one millisecond (its timer's resolution) sooner answers first.
+            let limit = budget.saturating_sub(Duration::from_millis(1));
+            let response = match tokio::time::timeout(limit, inner.call(req)).await {
+                Ok(response) => response?,
+                Err(_) => Status::deadline_exceeded(format!(
+                    "deadline exceeded: no answer within {} ms ({whose})",
+                    budget.as_millis()
+                ))
+                .into_http::<Body>(),
+            };
             let elapsed = started.elapsed();
             let code = response
                 .headers()
@@ -307,5 +346,34 @@ where
             });
             Ok(http::Response::from_parts(parts, body))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeout_values_parse_in_every_unit() {
+        let ok = |v: &str| grpc_timeout(v.as_bytes());
+        assert_eq!(ok("1m"), Some(Duration::from_millis(1)));
+        assert_eq!(ok("2H"), Some(Duration::from_secs(7200)));
+        assert_eq!(ok("3M"), Some(Duration::from_secs(180)));
+        assert_eq!(ok("10S"), Some(Duration::from_secs(10)));
+        assert_eq!(ok("250u"), Some(Duration::from_micros(250)));
+        assert_eq!(ok("99999999n"), Some(Duration::from_nanos(99_999_999)));
+        for bad in [
+            "",
+            "m",
+            "123",
+            "123x",
+            "123456789m",
+            "-1m",
+            "1.5S",
+            "１m",
+            "1m ",
+        ] {
+            assert_eq!(ok(bad), None, "{bad:?}");
+        }
     }
 }

@@ -267,8 +267,9 @@ impl Server {
                 .max_decoding_message_size(message_limit)
         });
 
+        // Deadlines (the caller's and --request-timeout) are enforced by the gate, which answers
+        // DEADLINE_EXCEEDED; see middleware.
         let mut builder = tonic::transport::Server::builder()
-            .timeout(config.request_timeout)
             .http2_keepalive_interval(config.keepalive.map(|k| k.0))
             .http2_keepalive_timeout(config.keepalive.map(|k| k.1));
         if let Some(tls) = &config.tls {
@@ -290,6 +291,7 @@ impl Server {
             &config.tokens,
             config.tls.as_ref().is_some_and(|t| t.client_ca.is_some()),
             config.limits.max_concurrent_requests,
+            config.request_timeout,
         );
         let cors = cors_layer(&config.cors_origins);
         let layers = tower::ServiceBuilder::new()
