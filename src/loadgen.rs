@@ -15,7 +15,67 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tonic::transport::Channel;
+
+/// The client every worker uses: the generated client over [`Direct`].
+type Client = TopicClassifierClient<Direct>;
+
+/// One HTTP/2 connection driven by hyper with nothing in between: a request goes from the
+/// worker's task straight to the connection task. tonic's `Channel` routes every request through
+/// a buffering task first, which costs the load generator a task hop per request and CPU that,
+/// on a small machine, the server under test would otherwise have had.
+#[derive(Clone)]
+struct Direct(hyper::client::conn::http2::SendRequest<tonic::body::Body>);
+
+impl tower::Service<http::Request<tonic::body::Body>> for Direct {
+    type Response = http::Response<hyper::body::Incoming>;
+    type Error = hyper::Error;
+    type Future = std::pin::Pin<
+        Box<
+            dyn std::future::Future<Output = std::result::Result<Self::Response, Self::Error>>
+                + Send,
+        >,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::result::Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
+        Box::pin(self.0.send_request(request))
+    }
+}
+
+/// Opens one HTTP/2 connection (cleartext, TCP_NODELAY) to `target` and returns a client on it.
+async fn connect(target: &str) -> Result<Client> {
+    let bad = |why: String| Error::Data(format!("--target {target}: {why}"));
+    let uri: http::Uri = target.parse().map_err(|e| bad(format!("{e}")))?;
+    if uri.scheme_str() != Some("http") {
+        return Err(bad(
+            "the load generator speaks cleartext HTTP/2 only; use an http:// URL".into(),
+        ));
+    }
+    let host = uri.host().ok_or_else(|| bad("no host".into()))?;
+    let port = uri.port_u16().unwrap_or(80);
+    let cannot =
+        |e: &dyn std::fmt::Display| Error::Data(format!("cannot connect to {target}: {e}"));
+    let tcp = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|e| cannot(&e))?;
+    tcp.set_nodelay(true).map_err(|e| cannot(&e))?;
+    let (send, connection) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(tcp),
+    )
+    .await
+    .map_err(|e| cannot(&e))?;
+    tokio::spawn(connection);
+    Ok(TopicClassifierClient::with_origin(Direct(send), uri)
+        .max_decoding_message_size(64 * 1024 * 1024)
+        .max_encoding_message_size(64 * 1024 * 1024))
+}
 
 /// What each request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -170,14 +230,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport> {
     let bytes = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
     for c in 0..config.connections.max(1) {
-        let channel = Channel::from_shared(config.target.clone())
-            .map_err(|e| Error::Data(format!("--target {}: {e}", config.target)))?
-            .connect()
-            .await
-            .map_err(|e| Error::Data(format!("cannot connect to {}: {e}", config.target)))?;
-        let client = TopicClassifierClient::new(channel)
-            .max_decoding_message_size(64 * 1024 * 1024)
-            .max_encoding_message_size(64 * 1024 * 1024);
+        let client = connect(&config.target).await?;
         if config.workload == Workload::Stream {
             workers.push(tokio::spawn(stream_worker(
                 client,
@@ -249,7 +302,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport> {
 
 #[allow(clippy::too_many_arguments)]
 async fn unary_worker(
-    mut client: TopicClassifierClient<Channel>,
+    mut client: Client,
     workload: Workload,
     texts: Arc<Vec<String>>,
     document: Arc<String>,
@@ -307,7 +360,7 @@ async fn unary_worker(
 }
 
 async fn stream_worker(
-    mut client: TopicClassifierClient<Channel>,
+    mut client: Client,
     texts: Arc<Vec<String>>,
     window: usize,
     seed: usize,

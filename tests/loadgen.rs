@@ -61,3 +61,26 @@ async fn every_workload_runs_cleanly_and_reports_ordered_percentiles() {
     assert!(report.requests >= 50 && report.seconds < 30.0);
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_target_it_cannot_speak_to_is_refused_with_the_reason() {
+    let config = |target: &str| LoadConfig {
+        target: target.into(),
+        workload: Workload::Classify,
+        connections: 1,
+        in_flight: 1,
+        duration: Duration::from_millis(100),
+        warmup: Duration::ZERO,
+        requests: 1,
+        batch_size: 1,
+        document_words: 10,
+        texts: vec!["Ministers met.".into()],
+    };
+    let tls = run(config("https://127.0.0.1:1")).await.unwrap_err();
+    assert!(tls.to_string().contains("http://"), "{tls}");
+    let garbage = run(config("not a url")).await.unwrap_err();
+    assert!(garbage.to_string().contains("--target"), "{garbage}");
+    // Port 1 on loopback: nothing listens there.
+    let refused = run(config("http://127.0.0.1:1")).await.unwrap_err();
+    assert!(refused.to_string().contains("cannot connect"), "{refused}");
+}
