@@ -36,7 +36,7 @@ pub enum Command {
 /// Flags of `paratag bench-client`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchClientArgs {
-    /// Server URL.
+    /// Server URL, cleartext HTTP/2 (`http://host:port`).
     #[arg(long, env = "PARATAG_TARGET", default_value = "http://127.0.0.1:50051")]
     pub target: String,
     /// What each request does.

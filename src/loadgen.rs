@@ -6,6 +6,9 @@
 //! Latencies go into an HDR histogram (microsecond resolution, 3 significant digits). The
 //! `stream` workload opens one ClassifyStream per connection and keeps `in_flight` items
 //! outstanding on it.
+//!
+//! Requests are built and answers decoded by the generated client, so any server that speaks
+//! `paratag.v1` over cleartext HTTP/2 (h2c) can be the target; TLS targets are not supported.
 
 use crate::error::{Error, Result};
 use crate::service::pb;
