@@ -561,6 +561,14 @@ fn bench_client_cmd(args: BenchClientArgs) -> Result<()> {
         batch_size: args.batch_size,
         document_words: args.document_words,
         texts,
+        ca_pem: match &args.ca_cert {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .map_err(|e| Error::Data(format!("--ca-cert {}: {e}", path.display())))?,
+            ),
+            None => None,
+        },
+        token: args.token.clone(),
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     if args.threads > 0 {

@@ -36,9 +36,17 @@ pub enum Command {
 /// Flags of `paratag bench-client`.
 #[derive(Debug, Clone, Args)]
 pub struct BenchClientArgs {
-    /// Server URL, cleartext HTTP/2 (`http://host:port`).
+    /// Server URL: `http://host:port` (cleartext HTTP/2) or `https://host:port` (TLS; needs
+    /// --ca-cert).
     #[arg(long, env = "PARATAG_TARGET", default_value = "http://127.0.0.1:50051")]
     pub target: String,
+    /// PEM certificate of the authority that signed an https:// target's certificate.
+    #[arg(long, env = "PARATAG_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// Bearer token for a server started with auth tokens (prefer the environment variable,
+    /// which other users of the machine cannot read in the process list).
+    #[arg(long, env = "PARATAG_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
     /// What each request does.
     #[arg(long, env = "PARATAG_WORKLOAD", value_enum, default_value = "classify")]
     pub workload: crate::loadgen::Workload,

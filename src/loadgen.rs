@@ -8,7 +8,9 @@
 //! outstanding on it.
 //!
 //! Requests are built and answers decoded by the generated client, so any server that speaks
-//! `paratag.v1` over cleartext HTTP/2 (h2c) can be the target; TLS targets are not supported.
+//! `paratag.v1` can be the target: cleartext HTTP/2 (`http://`) or TLS (`https://`, trusting
+//! the authority given with `--ca-cert`), with a bearer token when the server wants one.
+//! Client certificates (mutual TLS) are not supported.
 
 use crate::error::{Error, Result};
 use crate::service::pb;
@@ -27,7 +29,11 @@ type Client = TopicClassifierClient<Direct>;
 /// a buffering task first, which costs the load generator a task hop per request and CPU that,
 /// on a small machine, the server under test would otherwise have had.
 #[derive(Clone)]
-struct Direct(hyper::client::conn::http2::SendRequest<tonic::body::Body>);
+struct Direct {
+    send: hyper::client::conn::http2::SendRequest<tonic::body::Body>,
+    /// `Bearer <token>`, added to every request when the run has a token.
+    authorization: Option<http::HeaderValue>,
+}
 
 impl tower::Service<http::Request<tonic::body::Body>> for Direct {
     type Response = http::Response<hyper::body::Incoming>;
@@ -43,41 +49,111 @@ impl tower::Service<http::Request<tonic::body::Body>> for Direct {
         &mut self,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<std::result::Result<(), Self::Error>> {
-        self.0.poll_ready(cx)
+        self.send.poll_ready(cx)
     }
 
-    fn call(&mut self, request: http::Request<tonic::body::Body>) -> Self::Future {
-        Box::pin(self.0.send_request(request))
+    fn call(&mut self, mut request: http::Request<tonic::body::Body>) -> Self::Future {
+        if let Some(value) = &self.authorization {
+            request
+                .headers_mut()
+                .insert(http::header::AUTHORIZATION, value.clone());
+        }
+        Box::pin(self.send.send_request(request))
     }
 }
 
-/// Opens one HTTP/2 connection (cleartext, TCP_NODELAY) to `target` and returns a client on it.
-async fn connect(target: &str) -> Result<Client> {
+/// Opens one HTTP/2 connection to the target (TCP_NODELAY; TLS with ALPN `h2` for `https://`)
+/// and returns a client on it.
+async fn connect(config: &LoadConfig) -> Result<Client> {
+    let target = config.target.as_str();
     let bad = |why: String| Error::Data(format!("--target {target}: {why}"));
     let uri: http::Uri = target.parse().map_err(|e| bad(format!("{e}")))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(bad(
-            "the load generator speaks cleartext HTTP/2 only; use an http:// URL".into(),
-        ));
-    }
-    let host = uri.host().ok_or_else(|| bad("no host".into()))?;
-    let port = uri.port_u16().unwrap_or(80);
+    let tls = match uri.scheme_str() {
+        Some("http") => None,
+        Some("https") => Some(tls_connector(config.ca_pem.as_deref()).map_err(Error::Data)?),
+        _ => return Err(bad("use an http:// or https:// URL".into())),
+    };
+    let host = uri
+        .host()
+        .ok_or_else(|| bad("no host".into()))?
+        .trim_matches(['[', ']']);
+    let port = uri
+        .port_u16()
+        .unwrap_or(if tls.is_some() { 443 } else { 80 });
+    let authorization = match &config.token {
+        None => None,
+        Some(token) => Some(
+            http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                Error::Data("--token may hold only visible ASCII characters".into())
+            })?,
+        ),
+    };
     let cannot =
         |e: &dyn std::fmt::Display| Error::Data(format!("cannot connect to {target}: {e}"));
-    let tcp = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
+    let tcp = tokio::net::TcpStream::connect((host, port))
         .await
         .map_err(|e| cannot(&e))?;
     tcp.set_nodelay(true).map_err(|e| cannot(&e))?;
+    let send = match tls {
+        None => handshake(tcp).await,
+        Some(connector) => {
+            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
+                .map_err(|e| bad(format!("{e}")))?;
+            handshake(connector.connect(name, tcp).await.map_err(|e| cannot(&e))?).await
+        }
+    }
+    .map_err(|e| cannot(&e))?;
+    Ok(TopicClassifierClient::with_origin(
+        Direct {
+            send,
+            authorization,
+        },
+        uri,
+    )
+    .max_decoding_message_size(64 * 1024 * 1024)
+    .max_encoding_message_size(64 * 1024 * 1024))
+}
+
+/// The HTTP/2 handshake on an open connection; the connection task is spawned.
+async fn handshake<S>(
+    io: S,
+) -> std::result::Result<hyper::client::conn::http2::SendRequest<tonic::body::Body>, hyper::Error>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let (send, connection) = hyper::client::conn::http2::handshake(
         hyper_util::rt::TokioExecutor::new(),
-        hyper_util::rt::TokioIo::new(tcp),
+        hyper_util::rt::TokioIo::new(io),
     )
-    .await
-    .map_err(|e| cannot(&e))?;
+    .await?;
     tokio::spawn(connection);
-    Ok(TopicClassifierClient::with_origin(Direct(send), uri)
-        .max_decoding_message_size(64 * 1024 * 1024)
-        .max_encoding_message_size(64 * 1024 * 1024))
+    Ok(send)
+}
+
+/// A TLS connector that trusts only the authorities in `ca_pem` and offers HTTP/2.
+fn tls_connector(ca_pem: Option<&str>) -> std::result::Result<tokio_rustls::TlsConnector, String> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let pem = ca_pem.ok_or(
+        "an https:// target needs --ca-cert: the PEM certificate of the authority that signed \
+         the server's certificate",
+    )?;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        let cert = cert.map_err(|e| format!("--ca-cert: {e}"))?;
+        roots.add(cert).map_err(|e| format!("--ca-cert: {e}"))?;
+    }
+    if roots.is_empty() {
+        return Err("--ca-cert holds no PEM certificate".into());
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| format!("TLS: {e}"))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
 }
 
 /// What each request does.
@@ -95,7 +171,7 @@ pub enum Workload {
 }
 
 /// Load generator settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LoadConfig {
     /// Server URL, e.g. `http://127.0.0.1:50051`.
     pub target: String,
@@ -117,6 +193,31 @@ pub struct LoadConfig {
     pub document_words: usize,
     /// Input paragraphs.
     pub texts: Vec<String>,
+    /// For `https://` targets: PEM certificate(s) of the authority that signed the server's
+    /// certificate (the only ones trusted).
+    pub ca_pem: Option<String>,
+    /// Bearer token sent as `authorization: Bearer <token>` with every request.
+    pub token: Option<String>,
+}
+
+/// Debug output names the token's presence, never its value, and counts the texts.
+impl std::fmt::Debug for LoadConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadConfig")
+            .field("target", &self.target)
+            .field("workload", &self.workload)
+            .field("connections", &self.connections)
+            .field("in_flight", &self.in_flight)
+            .field("duration", &self.duration)
+            .field("warmup", &self.warmup)
+            .field("requests", &self.requests)
+            .field("batch_size", &self.batch_size)
+            .field("document_words", &self.document_words)
+            .field("texts", &self.texts.len())
+            .field("ca_pem", &self.ca_pem.is_some())
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// The outcome of a run.
@@ -233,7 +334,7 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport> {
     let bytes = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
     for c in 0..config.connections.max(1) {
-        let client = connect(&config.target).await?;
+        let client = connect(&config).await?;
         if config.workload == Workload::Stream {
             workers.push(tokio::spawn(stream_worker(
                 client,

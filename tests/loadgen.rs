@@ -31,6 +31,8 @@ async fn every_workload_runs_cleanly_and_reports_ordered_percentiles() {
             batch_size: 8,
             document_words: 500,
             texts: texts.clone(),
+            ca_pem: None,
+            token: None,
         })
         .await
         .unwrap();
@@ -55,6 +57,8 @@ async fn every_workload_runs_cleanly_and_reports_ordered_percentiles() {
         batch_size: 1,
         document_words: 10,
         texts,
+        ca_pem: None,
+        token: None,
     })
     .await
     .unwrap();
@@ -75,9 +79,11 @@ async fn a_target_it_cannot_speak_to_is_refused_with_the_reason() {
         batch_size: 1,
         document_words: 10,
         texts: vec!["Ministers met.".into()],
+        ca_pem: None,
+        token: None,
     };
-    let tls = run(config("https://127.0.0.1:1")).await.unwrap_err();
-    assert!(tls.to_string().contains("http://"), "{tls}");
+    let scheme = run(config("ftp://127.0.0.1:1")).await.unwrap_err();
+    assert!(scheme.to_string().contains("https://"), "{scheme}");
     let garbage = run(config("not a url")).await.unwrap_err();
     assert!(garbage.to_string().contains("--target"), "{garbage}");
     // Port 1 on loopback: nothing listens there.

@@ -572,3 +572,54 @@ async fn deadlines_are_honoured_and_shutdown_lets_work_in_flight_finish() {
     assert_eq!(r.into_inner().total_passages, 10_000);
     server.join().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_load_generator_reaches_a_tls_server_that_wants_a_token() {
+    use paratag::loadgen::{LoadConfig, Workload, run};
+    let p = pki();
+    let config = ServeConfig {
+        tls: Some(TlsFiles {
+            cert: p.server_cert.clone().into_bytes(),
+            key: p.server_key.clone().into_bytes(),
+            client_ca: None,
+        }),
+        tokens: Tokens(vec![TOKEN.into()]),
+        ..ServeConfig::default()
+    };
+    let server = TestServer::spawn(fixture_model(), config).await;
+    wait_serving(tls_channel(server.addr, &p.ca, None).await.unwrap()).await;
+    let load = |ca: Option<&str>, token: Option<&str>| LoadConfig {
+        target: format!("https://localhost:{}", server.addr.port()),
+        workload: Workload::Classify,
+        connections: 1,
+        in_flight: 2,
+        duration: Duration::from_millis(300),
+        warmup: Duration::ZERO,
+        requests: 20,
+        batch_size: 1,
+        document_words: 10,
+        texts: vec!["Steel tariffs were raised again.".into()],
+        ca_pem: ca.map(str::to_owned),
+        token: token.map(str::to_owned),
+    };
+    // The right authority and token: every request succeeds.
+    let ok = run(load(Some(&p.ca), Some(TOKEN))).await.unwrap();
+    assert!(ok.requests >= 20 && ok.errors == 0, "{ok:?}");
+    // No token: the server's refusal is counted and reported, not hidden.
+    let refused = run(load(Some(&p.ca), None)).await.unwrap();
+    assert_eq!(refused.requests, 0, "{refused:?}");
+    assert!(refused.errors > 0);
+    let first = refused.first_error.unwrap_or_default();
+    assert!(first.contains("missing or invalid credentials"), "{first}");
+    // Trusting the wrong authority fails the handshake; no authority at all is refused upfront.
+    let stranger = run(load(Some(&p.stranger_cert), Some(TOKEN)))
+        .await
+        .unwrap_err();
+    assert!(
+        stranger.to_string().contains("cannot connect"),
+        "{stranger}"
+    );
+    let no_ca = run(load(None, Some(TOKEN))).await.unwrap_err();
+    assert!(no_ca.to_string().contains("--ca-cert"), "{no_ca}");
+    server.stop().await.unwrap();
+}
