@@ -180,6 +180,19 @@ fn pki() -> Pki {
     }
 }
 
+/// Serving settings for TLS with the test authority's server certificate; `client_ca` also
+/// asks clients for a certificate signed by that authority (mutual TLS).
+fn tls_serving(p: &Pki, client_ca: Option<&str>) -> ServeConfig {
+    ServeConfig {
+        tls: Some(TlsFiles {
+            cert: p.server_cert.clone().into_bytes(),
+            key: p.server_key.clone().into_bytes(),
+            client_ca: client_ca.map(|ca| ca.as_bytes().to_vec()),
+        }),
+        ..ServeConfig::default()
+    }
+}
+
 async fn tls_channel(
     addr: std::net::SocketAddr,
     ca: &str,
@@ -215,15 +228,7 @@ async fn wait_serving(channel: Channel) {
 async fn tls_serves_encrypted_and_mutual_tls_refuses_clients_without_the_right_certificate() {
     let p = pki();
     // Server-side TLS only.
-    let config = ServeConfig {
-        tls: Some(TlsFiles {
-            cert: p.server_cert.clone().into_bytes(),
-            key: p.server_key.clone().into_bytes(),
-            client_ca: None,
-        }),
-        ..ServeConfig::default()
-    };
-    let server = TestServer::spawn(fixture_model(), config).await;
+    let server = TestServer::spawn(fixture_model(), tls_serving(&p, None)).await;
     let channel = tls_channel(server.addr, &p.ca, None).await.unwrap();
     wait_serving(channel.clone()).await;
     let r = TopicClassifierClient::new(channel)
@@ -247,15 +252,7 @@ async fn tls_serves_encrypted_and_mutual_tls_refuses_clients_without_the_right_c
     server.stop().await.unwrap();
 
     // Mutual TLS.
-    let config = ServeConfig {
-        tls: Some(TlsFiles {
-            cert: p.server_cert.clone().into_bytes(),
-            key: p.server_key.clone().into_bytes(),
-            client_ca: Some(p.ca.clone().into_bytes()),
-        }),
-        ..ServeConfig::default()
-    };
-    let server = TestServer::spawn(fixture_model(), config).await;
+    let server = TestServer::spawn(fixture_model(), tls_serving(&p, Some(&p.ca))).await;
     let good = tls_channel(server.addr, &p.ca, Some((&p.client_cert, &p.client_key)))
         .await
         .unwrap();
@@ -578,13 +575,8 @@ async fn the_load_generator_reaches_a_tls_server_that_wants_a_token() {
     use paratag::loadgen::{LoadConfig, Workload, run};
     let p = pki();
     let config = ServeConfig {
-        tls: Some(TlsFiles {
-            cert: p.server_cert.clone().into_bytes(),
-            key: p.server_key.clone().into_bytes(),
-            client_ca: None,
-        }),
         tokens: Tokens(vec![TOKEN.into()]),
-        ..ServeConfig::default()
+        ..tls_serving(&p, None)
     };
     let server = TestServer::spawn(fixture_model(), config).await;
     wait_serving(tls_channel(server.addr, &p.ca, None).await.unwrap()).await;
