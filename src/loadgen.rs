@@ -62,56 +62,83 @@ impl tower::Service<http::Request<tonic::body::Body>> for Direct {
     }
 }
 
-/// Opens one HTTP/2 connection to the target (TCP_NODELAY; TLS with ALPN `h2` for `https://`)
-/// and returns a client on it.
-async fn connect(config: &LoadConfig) -> Result<Client> {
-    let target = config.target.as_str();
-    let bad = |why: String| Error::Data(format!("--target {target}: {why}"));
-    let uri: http::Uri = target.parse().map_err(|e| bad(format!("{e}")))?;
-    let tls = match uri.scheme_str() {
-        Some("http") => None,
-        Some("https") => Some(tls_connector(config.ca_pem.as_deref()).map_err(Error::Data)?),
-        _ => return Err(bad("use an http:// or https:// URL".into())),
-    };
-    let host = uri
-        .host()
-        .ok_or_else(|| bad("no host".into()))?
-        .trim_matches(['[', ']']);
-    let port = uri
-        .port_u16()
-        .unwrap_or(if tls.is_some() { 443 } else { 80 });
-    let authorization = match &config.token {
-        None => None,
-        Some(token) => Some(
-            http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
-                Error::Data("--token may hold only visible ASCII characters".into())
-            })?,
-        ),
-    };
-    let cannot =
-        |e: &dyn std::fmt::Display| Error::Data(format!("cannot connect to {target}: {e}"));
-    let tcp = tokio::net::TcpStream::connect((host, port))
-        .await
-        .map_err(|e| cannot(&e))?;
-    tcp.set_nodelay(true).map_err(|e| cannot(&e))?;
-    let send = match tls {
-        None => handshake(tcp).await,
-        Some(connector) => {
-            let name = rustls::pki_types::ServerName::try_from(host.to_owned())
-                .map_err(|e| bad(format!("{e}")))?;
-            handshake(connector.connect(name, tcp).await.map_err(|e| cannot(&e))?).await
-        }
-    }
-    .map_err(|e| cannot(&e))?;
-    Ok(TopicClassifierClient::with_origin(
-        Direct {
-            send,
+/// Where the load goes and how to reach it, worked out once per run from the settings.
+struct Target {
+    /// The URL as given, for messages.
+    url: String,
+    uri: http::Uri,
+    host: String,
+    port: u16,
+    /// Present for `https://` targets.
+    tls: Option<tokio_rustls::TlsConnector>,
+    authorization: Option<http::HeaderValue>,
+}
+
+impl Target {
+    /// Checks the URL, the TLS trust and the token before any connection is opened.
+    fn new(config: &LoadConfig) -> Result<Target> {
+        let url = config.target.clone();
+        let bad = |why: String| Error::Data(format!("--target {url}: {why}"));
+        let uri: http::Uri = url.parse().map_err(|e| bad(format!("{e}")))?;
+        let tls = match uri.scheme_str() {
+            Some("http") => None,
+            Some("https") => Some(tls_connector(config.ca_pem.as_deref()).map_err(Error::Data)?),
+            _ => return Err(bad("use an http:// or https:// URL".into())),
+        };
+        let host = uri
+            .host()
+            .ok_or_else(|| bad("no host".into()))?
+            .trim_matches(['[', ']'])
+            .to_owned();
+        let port = uri
+            .port_u16()
+            .unwrap_or(if tls.is_some() { 443 } else { 80 });
+        let authorization = match &config.token {
+            None => None,
+            Some(token) => Some(
+                http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                    Error::Data("--token may hold only visible ASCII characters".into())
+                })?,
+            ),
+        };
+        Ok(Target {
+            url,
+            uri,
+            host,
+            port,
+            tls,
             authorization,
-        },
-        uri,
-    )
-    .max_decoding_message_size(64 * 1024 * 1024)
-    .max_encoding_message_size(64 * 1024 * 1024))
+        })
+    }
+
+    /// Opens one HTTP/2 connection (TCP_NODELAY; TLS with ALPN `h2` for `https://`) and
+    /// returns a client on it.
+    async fn connect(&self) -> Result<Client> {
+        let cannot =
+            |e: &dyn std::fmt::Display| Error::Data(format!("cannot connect to {}: {e}", self.url));
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| cannot(&e))?;
+        tcp.set_nodelay(true).map_err(|e| cannot(&e))?;
+        let send = match &self.tls {
+            None => handshake(tcp).await,
+            Some(connector) => {
+                let name = rustls::pki_types::ServerName::try_from(self.host.clone())
+                    .map_err(|e| cannot(&e))?;
+                handshake(connector.connect(name, tcp).await.map_err(|e| cannot(&e))?).await
+            }
+        }
+        .map_err(|e| cannot(&e))?;
+        Ok(TopicClassifierClient::with_origin(
+            Direct {
+                send,
+                authorization: self.authorization.clone(),
+            },
+            self.uri.clone(),
+        )
+        .max_decoding_message_size(64 * 1024 * 1024)
+        .max_encoding_message_size(64 * 1024 * 1024))
+    }
 }
 
 /// The HTTP/2 handshake on an open connection; the connection task is spawned.
@@ -332,9 +359,10 @@ pub async fn run(config: LoadConfig) -> Result<LoadReport> {
         first_error: std::sync::Mutex::new(None),
     });
     let bytes = Arc::new(AtomicU64::new(0));
+    let target = Target::new(&config)?;
     let mut workers = Vec::new();
     for c in 0..config.connections.max(1) {
-        let client = connect(&config).await?;
+        let client = target.connect().await?;
         if config.workload == Workload::Stream {
             workers.push(tokio::spawn(stream_worker(
                 client,
