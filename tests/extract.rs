@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestServer, shared_article};
+use common::{TestServer, everything, shared_article};
 use paratag::service::pb;
 use tonic::Code;
 
@@ -17,20 +17,6 @@ fn cut(doc: &str, span: &pb::Span, encoding: pb::Encoding) -> String {
         }
         pb::Encoding::Utf32 => doc.chars().skip(b).take(e - b).collect(),
         _ => String::from_utf8(doc.as_bytes()[b..e].to_vec()).expect("byte span splits a char"),
-    }
-}
-
-fn everything(document: &str, encoding: pb::Encoding) -> pb::ExtractRequest {
-    pb::ExtractRequest {
-        document: document.to_owned(),
-        encoding: encoding as i32,
-        features: Some(pb::ExtractFeatures {
-            sentences: true,
-            entities: true,
-            quotes: true,
-            key_terms: 5,
-        }),
-        ..Default::default()
     }
 }
 

@@ -3,8 +3,8 @@
 
 mod common;
 
-use common::TestServer;
 use common::fixture::fixture_model;
+use common::{TestServer, everything};
 use paratag::config::{Limits, ServeConfig, TlsFiles, Tokens};
 use paratag::service::pb;
 use paratag::service::pb::topic_classifier_client::TopicClassifierClient;
@@ -493,22 +493,7 @@ async fn the_servers_request_timeout_answers_deadline_exceeded_and_serving_goes_
     let server = TestServer::start(paratag::model::default_model().unwrap(), config).await;
     let mut client = server.client().await;
     // About 1 MB with every part of Extract: far more than 20 ms of work.
-    let document = "Foreign Minister Wang Yi said China will ship vaccines to Turkey. \
-                    “Trust matters,” Wang said.\n\n"
-        .repeat(10_000);
-    let e = client
-        .extract(pb::ExtractRequest {
-            document,
-            features: Some(pb::ExtractFeatures {
-                sentences: true,
-                entities: true,
-                quotes: true,
-                key_terms: 5,
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let e = client.extract(heavy_extract()).await.unwrap_err();
     assert_eq!(e.code(), Code::DeadlineExceeded, "{e:?}");
     assert!(e.message().contains("--request-timeout"), "{e:?}");
     let ok = client
@@ -519,6 +504,14 @@ async fn the_servers_request_timeout_answers_deadline_exceeded_and_serving_goes_
         .await;
     assert!(ok.is_ok(), "{ok:?}");
     server.stop().await.unwrap();
+}
+
+/// Extract of about 1 MB with every part of the structure: far more work than a short deadline.
+fn heavy_extract() -> pb::ExtractRequest {
+    let document = "Foreign Minister Wang Yi said China will ship vaccines to Turkey. \
+                    “Trust matters,” Wang said.\n\n"
+        .repeat(10_000);
+    everything(&document, pb::Encoding::Unspecified)
 }
 
 #[tokio::test]
@@ -532,22 +525,8 @@ async fn deadlines_are_honoured_and_shutdown_lets_work_in_flight_finish() {
         .client()
         .await
         .max_decoding_message_size(256 * 1024 * 1024);
-    let document = "Foreign Minister Wang Yi said China will ship vaccines to Turkey. \
-                    “Trust matters,” Wang said.\n\n"
-        .repeat(10_000);
-    let heavy = move || pb::ExtractRequest {
-        document: document.clone(),
-        features: Some(pb::ExtractFeatures {
-            sentences: true,
-            entities: true,
-            quotes: true,
-            key_terms: 5,
-        }),
-        ..Default::default()
-    };
     // A client deadline far shorter than the work is answered at once, not after the work.
-    let heavy = std::sync::Arc::new(heavy);
-    let mut request = tonic::Request::new(heavy());
+    let mut request = tonic::Request::new(heavy_extract());
     request.set_timeout(Duration::from_millis(1));
     let e = client.extract(request).await.unwrap_err();
     // tonic's client enforces the deadline itself too and reports its own expiry as
@@ -558,7 +537,7 @@ async fn deadlines_are_honoured_and_shutdown_lets_work_in_flight_finish() {
     );
     // Shut down while a heavy request is in flight: it still completes.
     let mut busy = client.clone();
-    let request = heavy();
+    let request = heavy_extract();
     let in_flight = tokio::spawn(async move { busy.extract(request).await });
     tokio::time::sleep(Duration::from_millis(50)).await;
     server.trigger_stop();

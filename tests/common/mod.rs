@@ -6,6 +6,7 @@ pub mod fixture;
 
 use paratag::config::ServeConfig;
 use paratag::model::Model;
+use paratag::service::pb;
 use paratag::service::pb::topic_classifier_client::TopicClassifierClient;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -136,5 +137,21 @@ pub fn shared_article() -> Option<String> {
             );
             None
         }
+    }
+}
+
+/// An Extract request for `document` asking for every part of the structure: sentences,
+/// entities, quotes and five key terms, with spans counted in `encoding`.
+pub fn everything(document: &str, encoding: pb::Encoding) -> pb::ExtractRequest {
+    pb::ExtractRequest {
+        document: document.to_owned(),
+        encoding: encoding as i32,
+        features: Some(pb::ExtractFeatures {
+            sentences: true,
+            entities: true,
+            quotes: true,
+            key_terms: 5,
+        }),
+        ..Default::default()
     }
 }
