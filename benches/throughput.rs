@@ -71,7 +71,7 @@ fn bench(c: &mut Criterion) {
             let mut n = 0usize;
             for t in &texts {
                 // Each term written out lower-cased, as a caller that needs the text would.
-                paratag::text::for_each_token(t, &mut term, |token, lowered| {
+                paratag::text::for_each_token(t, &mut term, |token, lowered, _| {
                     buf.clear();
                     if lowered {
                         buf.extend_from_slice(token);

@@ -221,6 +221,7 @@ fn effective_config(recipe: &Recipe, o: &RecipeOverrides) -> Result<TrainConfig>
     }
     cfg.none_class = o.none_class.unwrap_or(cfg.none_class);
     cfg.threshold_folds = o.threshold_folds.unwrap_or(cfg.threshold_folds);
+    cfg.threshold_objective = o.threshold_objective.unwrap_or(cfg.threshold_objective);
     cfg.seed = o.seed.unwrap_or(cfg.seed);
     cfg.threads = o.threads.unwrap_or(cfg.threads);
     recipe::check(&cfg)?;
@@ -344,21 +345,58 @@ fn print_report(r: &Report) {
     println!("paragraphs: {}", r.n);
     println!("accuracy:   {:.4}", r.accuracy);
     println!("macro-F1:   {:.4}", r.macro_f1);
+    if let Some(none) = r.none_unlabelled {
+        println!("off-topic left unlabelled: {none:.4}");
+    }
     println!(
-        "{:<24} {:>9} {:>9} {:>9} {:>8}",
-        "class", "precision", "recall", "F1", "support"
+        "{:<24} {:>9} {:>9} {:>9} {:>8} {:>9}",
+        "class", "precision", "recall", "F1", "support", "top-1"
     );
     for c in &r.classes {
+        let top1 = r.class_accuracy.iter().find(|a| a.name == c.class);
         println!(
-            "{:<24} {:>9.3} {:>9.3} {:>9.3} {:>8}",
-            c.class, c.precision, c.recall, c.f1, c.support
+            "{:<24} {:>9.3} {:>9.3} {:>9.3} {:>8} {:>9}",
+            c.class,
+            c.precision,
+            c.recall,
+            c.f1,
+            c.support,
+            top1.map_or("-".into(), |a| format!("{:.3}", a.accuracy))
         );
     }
+    if !r.groups.is_empty() {
+        println!("{:<48} {:>6} {:>9}", "source or register", "n", "top-1");
+        for g in &r.groups {
+            println!("{:<48} {:>6} {:>9.3}", g.name, g.n, g.accuracy);
+        }
+    }
+    print_confusion(r);
     if !r.confusions.is_empty() {
         println!("most frequent top-1 confusions (true -> predicted):");
         for (t, p, n) in r.confusions.iter().take(10) {
             println!("  {t} -> {p}: {n}");
         }
+    }
+}
+
+/// The confusion table, rows the first true label, columns the first prediction, each class
+/// shown by its first four letters.
+fn print_confusion(r: &Report) {
+    if r.confusion_classes.is_empty() {
+        return;
+    }
+    let short = |c: &str| c.chars().take(4).collect::<String>();
+    print!("confusion (rows: truth, columns: prediction)\n{:<24}", "");
+    for c in &r.confusion_classes {
+        print!(" {:>5}", short(c));
+    }
+    println!();
+    for (c, row) in r.confusion_classes.iter().zip(&r.confusion) {
+        print!("{c:<24}");
+        for n in row {
+            print!(" {n:>5}");
+        }
+        println!();
     }
 }
 
@@ -369,46 +407,30 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
     };
     let cfg = effective_config(&recipe, &args.overrides)?;
     let started = Instant::now();
-    let (report, method) = match (&args.model, &args.train, &args.test) {
-        (Some(model), None, Some(test)) => {
-            let model = format::load(model)?;
-            let test = corpus::load(test)?;
+    let (model, method) = match (&args.model, &args.train, args.test.is_empty()) {
+        (Some(path), None, false) => (format::load(path)?, format!("model {}", path.display())),
+        (None, Some(train_path), false) => {
+            let train_set = train_subset(corpus::load(train_path)?, args.train_fraction, &cfg)?;
+            let method = format!(
+                "trained on {} ({} paragraphs); {}",
+                train_path.display(),
+                train_set.len(),
+                cfg.learner.describe()
+            );
             (
-                train::evaluate(&model, &test),
-                "model on test set".to_string(),
+                train::train(&train_set, &cfg, &TrainMeta::default())?,
+                method,
             )
         }
-        (None, Some(train_path), Some(test_path)) => {
-            let mut train_set = corpus::load(train_path)?;
-            if !(args.train_fraction > 0.0 && args.train_fraction <= 1.0) {
-                return Err(Error::Data("--train-fraction must be in (0, 1]".into()));
-            }
-            if args.train_fraction < 1.0 {
-                // 20 stratified slices; keep the first `fraction` of them.
-                let slices = train::folds(&train_set, 20, cfg.seed);
-                let keep = (args.train_fraction * 20.0).round().max(1.0) as usize;
-                let mut i = 0;
-                train_set.retain(|_| {
-                    i += 1;
-                    slices[i - 1] < keep
-                });
-            }
-            let test = corpus::load(test_path)?;
-            let model = train::train(&train_set, &cfg, &TrainMeta::default())?;
-            (
-                train::evaluate(&model, &test),
-                format!(
-                    "trained on {} ({} paragraphs), tested on {}",
-                    train_path.display(),
-                    train_set.len(),
-                    test_path.display()
-                ),
-            )
-        }
-        (None, None, None) if !args.data.is_empty() => {
+        (None, None, true) if !args.data.is_empty() => {
             let (examples, _) = load_all(&args.data)?;
             let report = train::cross_validate(&examples, &cfg, args.folds as usize)?;
-            (report, format!("{}-fold cross-validation", args.folds))
+            let method = format!(
+                "{}-fold cross-validation; {}",
+                args.folds,
+                cfg.learner.describe()
+            );
+            return finish_eval(&args, &cfg, &method, &report, started);
         }
         _ => {
             return Err(Error::Data(
@@ -417,12 +439,84 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
             ));
         }
     };
-    let seconds = started.elapsed().as_secs_f64();
-    match &args.model {
-        Some(path) => println!("{method}: {}", path.display()),
-        None => println!("{method}; {}", cfg.learner.describe()),
+    if let Some(path) = &args.predictions {
+        // Truncate once; each test set appends its lines.
+        std::fs::write(path, "").map_err(|e| Error::io(path, e))?;
     }
-    print_report(&report);
+    for test_path in &args.test {
+        let test = corpus::load(test_path)?;
+        if let Some(path) = &args.predictions {
+            write_predictions(&model, &test, path)?;
+        }
+        let report = train::evaluate(&model, &test);
+        let method = format!("{method}; tested on {}", test_path.display());
+        finish_eval(&args, &cfg, &method, &report, started)?;
+    }
+    Ok(())
+}
+
+/// `--train-fraction`: 20 stratified slices of the training data, of which the first
+/// `fraction` are kept.
+fn train_subset(
+    mut train_set: Vec<Example>,
+    fraction: f64,
+    cfg: &TrainConfig,
+) -> Result<Vec<Example>> {
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(Error::Data("--train-fraction must be in (0, 1]".into()));
+    }
+    if fraction < 1.0 {
+        let slices = train::folds(&train_set, 20, cfg.seed);
+        let keep = (fraction * 20.0).round().max(1.0) as usize;
+        let mut i = 0;
+        train_set.retain(|_| {
+            i += 1;
+            slices[i - 1] < keep
+        });
+    }
+    Ok(train_set)
+}
+
+/// Appends one JSON line per paragraph of `test` to `path`: where it came from, its labels,
+/// the model's labels and its scores.
+fn write_predictions(model: &Model, test: &[Example], path: &Path) -> Result<()> {
+    use std::io::Write;
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    let mut out = std::io::BufWriter::new(file);
+    for e in test {
+        let c = model.classify(&e.text, 0);
+        let scores: serde_json::Map<String, serde_json::Value> = c
+            .ranked()
+            .into_iter()
+            .map(|t| (model.topics()[t].clone(), serde_json::json!(c.scores[t])))
+            .collect();
+        let line = serde_json::json!({
+            "origin": e.origin,
+            "group": e.group(),
+            "topics": e.topics,
+            "labels": model.label_names(&c),
+            "none_score": c.none_score,
+            "scores": scores,
+        });
+        writeln!(out, "{line}").map_err(|err| Error::io(path, err))?;
+    }
+    out.flush().map_err(|err| Error::io(path, err))
+}
+
+/// Prints one evaluation (and its JSON line with `--json`).
+fn finish_eval(
+    args: &EvalArgs,
+    cfg: &TrainConfig,
+    method: &str,
+    report: &Report,
+    started: Instant,
+) -> Result<()> {
+    let seconds = started.elapsed().as_secs_f64();
+    println!("{method}");
+    print_report(report);
     println!("time: {seconds:.1} s");
     if args.json {
         let json = serde_json::json!({
@@ -431,7 +525,12 @@ fn eval_cmd(args: EvalArgs) -> Result<()> {
             "macro_f1": report.macro_f1,
             "n": report.n,
             "classes": report.classes,
+            "class_accuracy": report.class_accuracy,
+            "none_unlabelled": report.none_unlabelled,
+            "confusion_classes": report.confusion_classes,
+            "confusion": report.confusion,
             "confusions": report.confusions,
+            "groups": report.groups,
             "seconds": seconds,
             "config": cfg,
         });

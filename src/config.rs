@@ -672,6 +672,10 @@ pub struct RecipeOverrides {
     /// Folds used to choose per-topic thresholds.
     #[arg(long, env = "PARATAG_THRESHOLD_FOLDS")]
     pub threshold_folds: Option<u32>,
+    /// What the thresholds maximise on held-out folds: "f1" (each topic's F1) or "accuracy"
+    /// (top-1 accuracy, "none" included, starting from the F1 thresholds).
+    #[arg(long, env = "PARATAG_THRESHOLD_OBJECTIVE")]
+    pub threshold_objective: Option<crate::model::train::ThresholdObjective>,
     /// Seed for fold assignment.
     #[arg(long, env = "PARATAG_SEED")]
     pub seed: Option<u64>,
@@ -720,9 +724,10 @@ pub struct EvalArgs {
     /// Training data for a train/test evaluation.
     #[arg(long, env = "PARATAG_TRAIN", requires = "test")]
     pub train: Option<PathBuf>,
-    /// Test data for a train/test evaluation (never used for any choice).
-    #[arg(long, env = "PARATAG_TEST", requires = "train")]
-    pub test: Option<PathBuf>,
+    /// Test data for a train/test or model evaluation; repeat to report on several sets
+    /// with one model (never used for any choice).
+    #[arg(long, env = "PARATAG_TEST", value_delimiter = ',')]
+    pub test: Vec<PathBuf>,
     /// Train on this fraction of --train only (a stratified, seeded subset), for learning curves.
     #[arg(
         long,
@@ -737,9 +742,12 @@ pub struct EvalArgs {
     /// Recipe whose settings to evaluate (default: built-in defaults).
     #[arg(long, env = "PARATAG_RECIPE")]
     pub recipe: Option<PathBuf>,
-    /// Print a JSON object as the last line.
+    /// Print a JSON object after each report.
     #[arg(long, env = "PARATAG_JSON")]
     pub json: bool,
+    /// Write each test paragraph's labels and scores to this file, one JSON object a line.
+    #[arg(long, env = "PARATAG_PREDICTIONS")]
+    pub predictions: Option<PathBuf>,
     /// Settings that override the recipe.
     #[command(flatten)]
     pub overrides: RecipeOverrides,

@@ -522,3 +522,62 @@ async fn classify_stream_applies_backpressure_to_a_client_that_does_not_read() {
     assert_eq!(n, TOTAL);
     server.stop().await.unwrap();
 }
+
+/// The documented label rule is the behaviour: a caller who reads the thresholds can predict
+/// every label. Checked on every paragraph of the dev set with the shipped default model.
+#[tokio::test]
+async fn labels_are_exactly_the_topics_that_reach_their_thresholds() {
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    let info = client
+        .get_model_info(pb::GetModelInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(info.decision(), pb::DecisionRule::Thresholds);
+    let threshold = |topic: &str| {
+        info.topics
+            .iter()
+            .find(|t| t.id == topic)
+            .map(|t| t.threshold)
+            .unwrap()
+    };
+    let dev = paratag::corpus::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dev.jsonl"),
+    )
+    .unwrap();
+    let (mut labelled, mut unlabelled) = (0, 0);
+    for chunk in dev.chunks(64) {
+        let r = client
+            .classify_batch(pb::ClassifyBatchRequest {
+                texts: chunk.iter().map(|e| e.text.clone()).collect(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        for c in r.results {
+            let predicted: Vec<&str> = c
+                .topics
+                .iter()
+                .filter(|t| t.score >= t.threshold)
+                .map(|t| t.topic.as_str())
+                .collect();
+            assert_eq!(c.labels, predicted, "{c:?}");
+            for t in &c.topics {
+                assert_eq!(t.threshold, threshold(&t.topic));
+            }
+            if c.labels.is_empty() {
+                unlabelled += 1;
+            } else {
+                labelled += 1;
+            }
+        }
+    }
+    // Both sides of the rule were exercised.
+    assert!(
+        labelled > 300 && unlabelled > 40,
+        "{labelled} / {unlabelled}"
+    );
+    server.stop().await.unwrap();
+}

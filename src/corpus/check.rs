@@ -178,6 +178,33 @@ pub fn check(
         }
     }
 
+    // Registers.
+    if !card.registers.is_empty() {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for e in corpus.iter().chain(dev) {
+            match e.register.as_deref() {
+                Some(reg) if card.registers.iter().any(|x| x == reg) => {
+                    *counts.entry(reg).or_default() += 1
+                }
+                Some(reg) => r.failures.push(format!(
+                    "{}: register {reg:?} is not listed under Registers in the card",
+                    e.origin
+                )),
+                None => r
+                    .failures
+                    .push(format!("{}: no register recorded", e.origin)),
+            }
+        }
+        r.summary.push(format!(
+            "registers (corpus and dev): {}",
+            counts
+                .iter()
+                .map(|(k, n)| format!("{k} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+
     // Coverage.
     for e in corpus {
         if e.topics.is_empty() {
@@ -334,6 +361,7 @@ mod tests {
             topics: topics.iter().map(|s| s.to_string()).collect(),
             subtheme: Some(sub.into()),
             origin: origin.into(),
+            ..Example::default()
         }
     }
 

@@ -2,8 +2,8 @@
 //!
 //! Two formats are accepted, chosen by file extension:
 //! - JSON Lines (`.jsonl`, `.json`): one object a line with `text` and `topics` (a list of topic
-//!   ids, empty for text about none of them); other fields (`subtheme`, `region`…) are kept
-//!   where the corpus check needs them and otherwise ignored.
+//!   ids, empty for text about none of them); `subtheme`, `register` and `source` are kept (the
+//!   corpus check and evaluation reports use them) and other fields are ignored.
 //! - TSV (`.tsv`, `.txt`): `label<TAB>text`, where `label` is one topic id, several joined by
 //!   commas, or `none`/empty for none.
 //!
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
 /// One labelled paragraph.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Example {
     /// The paragraph text.
     pub text: String,
@@ -25,8 +25,19 @@ pub struct Example {
     pub topics: Vec<String>,
     /// The sub-theme (or genre, for none) it was written for, when the data records one.
     pub subtheme: Option<String>,
+    /// The register it was written in (wire, presser, snippet…), when the data records one.
+    pub register: Option<String>,
+    /// The publication or collection it was taken from, when the data records one.
+    pub source: Option<String>,
     /// Where it came from, as `file:line`, for error messages and reports.
     pub origin: String,
+}
+
+impl Example {
+    /// What evaluation reports group this paragraph by: its source, else its register.
+    pub fn group(&self) -> Option<&str> {
+        self.source.as_deref().or(self.register.as_deref())
+    }
 }
 
 #[derive(Deserialize)]
@@ -36,6 +47,10 @@ struct JsonExample {
     topics: Vec<String>,
     #[serde(default)]
     subtheme: Option<String>,
+    #[serde(default)]
+    register: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
 }
 
 /// Files that make up `path`: the file itself, or a directory's data files in name order.
@@ -100,7 +115,11 @@ pub fn parse_jsonl(text: &str, name: &str, out: &mut Vec<Example>) -> Result<()>
         let origin = format!("{name}:{}", i + 1);
         let ex: JsonExample = serde_json::from_str(line)
             .map_err(|e| Error::Data(format!("{origin}: not a JSON example ({e})")))?;
-        out.push(checked(ex.text, ex.topics, ex.subtheme, origin)?);
+        let mut example = checked(ex.text, ex.topics, origin)?;
+        example.subtheme = ex.subtheme;
+        example.register = ex.register;
+        example.source = ex.source;
+        out.push(example);
     }
     Ok(())
 }
@@ -121,17 +140,13 @@ pub fn parse_tsv(text: &str, name: &str, out: &mut Vec<Example>) -> Result<()> {
             .filter(|l| !l.is_empty() && *l != "none")
             .map(str::to_owned)
             .collect();
-        out.push(checked(body.to_owned(), topics, None, origin)?);
+        out.push(checked(body.to_owned(), topics, origin)?);
     }
     Ok(())
 }
 
-fn checked(
-    text: String,
-    topics: Vec<String>,
-    subtheme: Option<String>,
-    origin: String,
-) -> Result<Example> {
+/// An example with its text and labels checked, and no optional fields.
+fn checked(text: String, topics: Vec<String>, origin: String) -> Result<Example> {
     if text.trim().is_empty() {
         return Err(Error::Data(format!("{origin}: empty text")));
     }
@@ -148,7 +163,9 @@ fn checked(
     Ok(Example {
         text,
         topics,
-        subtheme,
+        subtheme: None,
+        register: None,
+        source: None,
         origin,
     })
 }

@@ -2,7 +2,8 @@
 //!
 //! The card's format is part of its contract: each topic is a `## <id>` heading, followed (before
 //! the next `## ` heading) by a `### Sub-themes` list — `### Genres` for `none` — whose items
-//! start with a back-quoted id: ``- `vaccine_supply`: …``.
+//! start with a back-quoted id: ``- `vaccine_supply`: …``. A `## Registers` section lists, the
+//! same way, the registers (kinds of source text) a paragraph may be written in.
 
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
@@ -13,6 +14,8 @@ use std::path::Path;
 pub struct Taxonomy {
     /// Sub-theme ids of each topic; the key `none` holds the genres.
     pub topics: BTreeMap<String, Vec<String>>,
+    /// Register ids, in card order (empty when the card lists none).
+    pub registers: Vec<String>,
 }
 
 impl Taxonomy {
@@ -25,11 +28,14 @@ impl Taxonomy {
     /// Parses the card's text.
     pub fn parse(text: &str) -> Result<Taxonomy, String> {
         let mut topics: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut registers: Vec<String> = Vec::new();
         let mut current: Option<String> = None;
         let mut in_list = false;
+        let mut in_registers = false;
         for (n, line) in text.lines().enumerate() {
             if let Some(h) = line.strip_prefix("## ") {
                 let id = h.trim();
+                in_registers = id == "Registers";
                 current =
                     (id == "none" || crate::corpus::is_valid_topic_id(id)).then(|| id.to_owned());
                 in_list = false;
@@ -40,6 +46,14 @@ impl Taxonomy {
                 }
             } else if let Some(h) = line.strip_prefix("### ") {
                 in_list = current.is_some() && matches!(h.trim(), "Sub-themes" | "Genres");
+            } else if in_registers && let Some(item) = line.strip_prefix("- `") {
+                let Some((id, _)) = item.split_once('`') else {
+                    return Err(format!("line {}: unterminated register id", n + 1));
+                };
+                if registers.iter().any(|r| r == id) {
+                    return Err(format!("line {}: register {id} listed twice", n + 1));
+                }
+                registers.push(id.to_owned());
             } else if in_list && let Some(item) = line.strip_prefix("- `") {
                 let Some((id, _)) = item.split_once('`') else {
                     return Err(format!("line {}: unterminated sub-theme id", n + 1));
@@ -57,7 +71,7 @@ impl Taxonomy {
         if topics.is_empty() {
             return Err("no topic with a sub-theme list found".into());
         }
-        Ok(Taxonomy { topics })
+        Ok(Taxonomy { topics, registers })
     }
 
     /// Topic ids other than `none`.
@@ -77,8 +91,10 @@ mod tests {
     fn parses_topics_sub_themes_and_genres() {
         let card = "# Card\n## How to label\n- `not_a_theme`: ignored\n\
                     ## trade\nText.\n### Sub-themes\n- `tariffs`: duties\n- `investment`: money\n\
-                    ## none\n### Genres\n- `football`: sport\n";
+                    ## none\n### Genres\n- `football`: sport\n\
+                    ## Registers\n- `wire`: agency copy\n- `qa`: briefings\n";
         let t = Taxonomy::parse(card).unwrap();
+        assert_eq!(t.registers, ["wire", "qa"]);
         assert_eq!(t.topics["trade"], ["tariffs", "investment"]);
         assert_eq!(t.topics["none"], ["football"]);
         assert_eq!(t.topic_ids().collect::<Vec<_>>(), ["trade"]);
@@ -90,6 +106,7 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/TOPICS.md");
         let t = Taxonomy::load(&path).unwrap();
         assert_eq!(t.topic_ids().count(), 10);
+        assert!(t.registers.len() >= 10, "{:?}", t.registers);
         for (topic, subs) in &t.topics {
             let need = if topic == "none" { 20 } else { 15 };
             assert!(subs.len() >= need, "{topic} has {} sub-themes", subs.len());

@@ -204,11 +204,10 @@ fn term_occurrences(model: &Model, text: &str) -> Vec<(String, Span)> {
     let mut buf = String::new();
     for span in raw_tokens(text) {
         let mut term = None;
-        for_each_term(&text[span.start..span.end], &mut buf, |t| {
-            term = Some(t.to_owned())
-        });
+        let raw = &text[span.start..span.end];
+        for_each_term(raw, &mut buf, |t, _| term = Some(t.to_owned()));
         let Some(term) = term else { continue };
-        if f.is_stopword(&term) {
+        if f.is_ignored(&term, raw) {
             continue;
         }
         out.push((term.clone(), span));

@@ -209,7 +209,7 @@ pub struct Scratch {
     pub features: Vec<Feature>,
 }
 
-/// What a slot of the term table holds.
+/// What a slot of the term table holds: nothing, or a term, a stopword or both (bit flags).
 const SLOT_EMPTY: u8 = 0;
 const SLOT_TERM: u8 = 1;
 const SLOT_STOPWORD: u8 = 2;
@@ -347,9 +347,10 @@ impl TermTable {
         while self.slots[i].kind != SLOT_EMPTY {
             let s = self.slots[i];
             if s.hash == hash && s.len == key_len(term.len()) {
-                // A stopword that is also a term stays a stopword (it is never counted).
-                if kind == SLOT_STOPWORD {
-                    self.slots[i].kind = SLOT_STOPWORD;
+                // A stopword can be a term too ("who", learnt from "WHO"): the slot is both.
+                self.slots[i].kind |= kind;
+                if kind == SLOT_TERM {
+                    self.slots[i].column = column;
                 }
                 return;
             }
@@ -539,9 +540,11 @@ impl Featurizer {
         &self.idf
     }
 
-    /// True when `term` is one of the stopwords ignored before n-grams are formed.
-    pub fn is_stopword(&self, term: &str) -> bool {
-        self.stopwords.contains(term)
+    /// True when the token `raw`, normalised to `term`, is ignored before n-grams are formed:
+    /// `term` is a stopword and `raw` is not written in capitals ("who" is ignored, "WHO" is
+    /// not; see [`crate::text::is_capitals`]).
+    pub fn is_ignored(&self, term: &str, raw: &str) -> bool {
+        self.stopwords.contains(term) && !crate::text::is_capitals(raw)
     }
 
     /// Number of columns (terms).
@@ -589,18 +592,20 @@ impl Featurizer {
         let bigrams = self.config.ngrams >= 2;
         // The previous kept word, by hash and length: all a bigram lookup needs.
         let mut prev: Option<(u64, usize)> = None;
-        let mut on_term = |hash: u64, len: usize| {
+        let mut on_term = |hash: u64, len: usize, raw: &str| {
             match self.table.find(hash, len) {
-                Some(slot) if slot.kind == SLOT_STOPWORD => return,
-                Some(slot) => count(slot.column),
-                None => {}
+                Some(slot) if slot.kind & SLOT_STOPWORD != 0 && !crate::text::is_capitals(raw) => {
+                    return;
+                }
+                Some(slot) if slot.kind & SLOT_TERM != 0 => count(slot.column),
+                _ => {}
             }
             if bigrams {
                 if let Some((prev_hash, prev_len)) = prev
                     && let Some(slot) = self
                         .table
                         .find(pair_hash(prev_hash, hash), prev_len + 1 + len)
-                    && slot.kind == SLOT_TERM
+                    && slot.kind & SLOT_TERM != 0
                 {
                     count(slot.column);
                 }
@@ -609,13 +614,13 @@ impl Featurizer {
         };
         // One pass: plain ASCII words are hashed lower-cased in place; the rare words that
         // need the general rules arrive already normalised.
-        crate::text::tokenize::for_each_token(text, term, |token, lowered| {
+        crate::text::tokenize::for_each_token(text, term, |token, lowered, raw| {
             let hash = if lowered {
                 hash_bytes(token)
             } else {
                 hash_ascii_lower(token)
             };
-            on_term(hash, token.len())
+            on_term(hash, token.len(), raw)
         });
         self.weigh(ids.iter().map(|&id| (id, counts[id as usize].1)), features);
     }
@@ -726,8 +731,8 @@ fn each_ngram(text: &str, ngrams: u8, stopwords: &FxHashSet<String>, f: &mut dyn
     let mut buf = String::new();
     let mut prev = String::new();
     let mut pair = String::new();
-    for_each_term(text, &mut buf, |t| {
-        if stopwords.contains(t) {
+    for_each_term(text, &mut buf, |t, raw| {
+        if stopwords.contains(t) && !crate::text::is_capitals(raw) {
             return;
         }
         f(t);
@@ -785,6 +790,45 @@ mod tests {
             f.terms(),
             ["deal", "deal talks", "talks", "trade", "trade deal"]
         );
+    }
+
+    #[test]
+    fn acronyms_in_capitals_are_never_stopwords() {
+        let config = FeatureConfig {
+            stopwords: vec!["who".into(), "the".into()],
+            ..cfg(2)
+        };
+        let docs = [
+            "The WHO said people who travel",
+            "THE WHO's chief warned",
+            "Who knows",
+        ];
+        let f = Featurizer::fit(&config, &docs).unwrap();
+        // "WHO" (twice, once possessive) and "THE" in capitals are terms; "who", "Who" and
+        // "The" stay stopwords, removed before pairs are formed.
+        assert!(f.terms().iter().any(|t| t == "who said"), "{:?}", f.terms());
+        assert!(f.terms().iter().any(|t| t == "the who"), "{:?}", f.terms());
+        assert!(
+            f.terms().iter().any(|t| t == "people travel"),
+            "{:?}",
+            f.terms()
+        );
+        assert!(
+            !f.terms()
+                .iter()
+                .any(|t| t == "who travel" || t == "who knows")
+        );
+        let (mut a, mut b) = (Scratch::default(), Scratch::default());
+        for text in docs.iter().chain(&["people WHO travel", "a WHO’s team"]) {
+            f.transform(text, &mut a);
+            f.transform_reference(text, &mut b);
+            assert_eq!(a.features, b.features, "{text}");
+        }
+        let column = |t: &str| f.terms().iter().position(|x| x == t).unwrap() as u32;
+        f.transform("people who travel", &mut a);
+        assert!(a.features.iter().all(|x| x.index != column("who")));
+        f.transform("people WHO travel", &mut a);
+        assert!(a.features.iter().any(|x| x.index == column("who")));
     }
 
     #[test]

@@ -45,14 +45,14 @@ pub enum Link {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
-    /// Exactly one label, the best topic (single-label data without a "none" class).
+    /// Exactly one label, the best topic (single-label data without a "none" class); the
+    /// thresholds are not used.
     Argmax,
-    /// Every topic whose probability reaches its own threshold (multi-label; may be empty).
+    /// Every topic whose probability reaches its own threshold, best first; none when no topic
+    /// does. Models written by earlier versions with the rule "best output first, then
+    /// thresholds" are read with this rule, so a label never sits below its threshold.
+    #[serde(alias = "best_then_thresholds")]
     Thresholds,
-    /// The best output decides first: when it is a topic, that topic is the first label; when
-    /// it is the "none" class, there is no forced label. Other topics join when they reach
-    /// their thresholds. Used by softmax models with a "none" class.
-    BestThenThresholds,
 }
 
 /// Quality figures stored with a model and reported by `GetModelInfo`.

@@ -22,6 +22,7 @@
 //! [decision]
 //! none_class = true
 //! threshold_folds = 3
+//! threshold_objective = "f1"    # or "accuracy"
 //! seed = 42
 //!
 //! [topics]
@@ -29,7 +30,7 @@
 //! ```
 
 use super::features::{ENGLISH_STOPWORDS, FeatureConfig, Weighting};
-use super::train::{Learner, TrainConfig};
+use super::train::{Learner, ThresholdObjective, TrainConfig};
 use crate::error::{Error, Result};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -38,7 +39,7 @@ use std::path::{Path, PathBuf};
 
 /// Bump whenever tokenising or feature extraction changes the features of a text, so shipped
 /// models built by older code are detected as stale.
-pub const FEATURE_CODE_VERSION: u32 = 1;
+pub const FEATURE_CODE_VERSION: u32 = 2;
 
 /// A parsed recipe.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -95,6 +96,8 @@ pub struct RecipeDecision {
     pub none_class: Option<bool>,
     /// Folds for threshold selection.
     pub threshold_folds: Option<u32>,
+    /// What the thresholds maximise.
+    pub threshold_objective: Option<ThresholdObjective>,
     /// Fold seed.
     pub seed: Option<u64>,
 }
@@ -145,6 +148,10 @@ pub fn train_config(recipe: &Recipe) -> Result<TrainConfig> {
         learner: recipe.learner.clone().unwrap_or(d.learner),
         none_class: recipe.decision.none_class.unwrap_or(d.none_class),
         threshold_folds: recipe.decision.threshold_folds.unwrap_or(d.threshold_folds),
+        threshold_objective: recipe
+            .decision
+            .threshold_objective
+            .unwrap_or(d.threshold_objective),
         seed: recipe.decision.seed.unwrap_or(d.seed),
         threads: 0,
     };

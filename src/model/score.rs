@@ -38,12 +38,6 @@ impl Classification {
         self.labels.first().copied()
     }
 
-    /// The topic with the highest probability, unless "none" is more probable still.
-    pub fn best_topic(&self) -> Option<usize> {
-        let first = self.argmax()?;
-        (self.scores[first] > self.none_score).then_some(first)
-    }
-
     /// The topic with the highest score (the lowest index among ties).
     fn argmax(&self) -> Option<usize> {
         (0..self.scores.len()).reduce(|a, b| {
@@ -177,19 +171,14 @@ impl Model {
             }
         }
         c.none_score = none_score;
-        let thresholds = self.thresholds();
-        let best = match self.decision() {
-            Decision::Argmax => c.argmax(),
-            Decision::Thresholds => None,
-            Decision::BestThenThresholds => c.best_topic(),
-        };
-        let argmax_only = self.decision() == Decision::Argmax;
         let mut labels = std::mem::take(&mut c.labels);
         labels.clear();
-        labels.extend(
-            (0..c.scores.len())
-                .filter(|&t| Some(t) == best || (!argmax_only && c.scores[t] >= thresholds[t])),
-        );
+        match self.decision() {
+            Decision::Argmax => labels.extend(c.argmax()),
+            Decision::Thresholds => {
+                labels.extend((0..c.scores.len()).filter(|&t| c.scores[t] >= self.thresholds()[t]))
+            }
+        }
         labels.sort_by(|&a, &b| c.scores[b].total_cmp(&c.scores[a]).then(a.cmp(&b)));
         c.labels = labels;
     }

@@ -93,6 +93,9 @@ pub struct TrainConfig {
     pub none_class: bool,
     /// Folds of out-of-fold predictions used to choose the per-topic thresholds.
     pub threshold_folds: u32,
+    /// What the thresholds are chosen to maximise.
+    #[serde(default)]
+    pub threshold_objective: ThresholdObjective,
     /// Seed for fold assignment.
     pub seed: u64,
     /// Worker threads for independent fits (folds, one-vs-rest topics); 0 = all cores.
@@ -109,8 +112,33 @@ impl Default for TrainConfig {
             },
             none_class: true,
             threshold_folds: 3,
+            threshold_objective: ThresholdObjective::default(),
             seed: 42,
             threads: 0,
+        }
+    }
+}
+
+/// What per-topic thresholds are chosen to maximise on out-of-fold predictions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThresholdObjective {
+    /// Each topic's own F1.
+    #[default]
+    F1,
+    /// Top-1 accuracy over all paragraphs ("none" included), starting from the F1 thresholds.
+    Accuracy,
+}
+
+impl std::str::FromStr for ThresholdObjective {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "f1" => Ok(ThresholdObjective::F1),
+            "accuracy" => Ok(ThresholdObjective::Accuracy),
+            other => Err(format!(
+                "{other:?} is not a threshold objective; use f1 or accuracy"
+            )),
         }
     }
 }
@@ -148,7 +176,7 @@ pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &TrainMeta) -> Resul
             "the data has no topic labels: at least one paragraph needs a topic".into(),
         ));
     }
-    let decision = decision_for(examples, cfg);
+    let decision = decision_for(examples);
     let mut model = fit_once(examples, &topics, cfg, decision, meta)?;
     if decision != Decision::Argmax {
         let thresholds = choose_thresholds(examples, &topics, cfg, meta)?;
@@ -159,14 +187,12 @@ pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &TrainMeta) -> Resul
     Ok(model)
 }
 
-/// Single-label data without "none" paragraphs gets argmax; otherwise a softmax model with a
-/// "none" class lets its best output decide first, and every other model uses thresholds.
-fn decision_for(examples: &[Example], cfg: &TrainConfig) -> Decision {
+/// Single-label data without "none" paragraphs gets argmax; every other model labels the
+/// topics that reach their thresholds.
+fn decision_for(examples: &[Example]) -> Decision {
     let has_none = examples.iter().any(|e| e.topics.is_empty());
     if !has_none && examples.iter().all(|e| e.topics.len() == 1) {
         Decision::Argmax
-    } else if has_none && cfg.none_class && !matches!(cfg.learner, Learner::OvrLogistic { .. }) {
-        Decision::BestThenThresholds
     } else {
         Decision::Thresholds
     }
@@ -647,8 +673,21 @@ fn out_of_fold(
     k: usize,
     meta: &TrainMeta,
 ) -> Result<Vec<Classification>> {
+    let decision = decision_for(examples);
+    held_out(examples, k, cfg, |train| {
+        fit_once(train, topics, &single_threaded(cfg), decision, meta)
+    })
+}
+
+/// Splits `examples` into `k` folds (see [`folds`]) and classifies each fold with the model
+/// `fit` builds from the other folds, the folds' fits running in parallel.
+fn held_out(
+    examples: &[Example],
+    k: usize,
+    cfg: &TrainConfig,
+    fit: impl Fn(&[Example]) -> Result<Model> + Sync,
+) -> Result<Vec<Classification>> {
     let assignment = folds(examples, k, cfg.seed);
-    let decision = decision_for(examples, cfg);
     let per_fold = parallel_map((0..k).collect(), cfg.threads, |f| {
         let train: Vec<Example> = examples
             .iter()
@@ -656,7 +695,10 @@ fn out_of_fold(
             .filter(|(_, a)| **a != f)
             .map(|(e, _)| e.clone())
             .collect();
-        let model = fit_once(&train, topics, &single_threaded(cfg), decision, meta)?;
+        let model = fit(&train).map_err(|e| match e {
+            Error::Training(m) => Error::Training(format!("fold {f}: {m}")),
+            other => other,
+        })?;
         Ok(examples
             .iter()
             .zip(&assignment)
@@ -682,8 +724,9 @@ fn single_threaded(cfg: &TrainConfig) -> TrainConfig {
     }
 }
 
-/// Chooses each topic's threshold to maximise its F1 on out-of-fold predictions. Among equally
-/// good thresholds the middle one is taken, so the choice does not sit on an edge.
+/// Chooses the per-topic thresholds on out-of-fold predictions of the training data: first
+/// each topic's F1-best threshold, then, with [`ThresholdObjective::Accuracy`], rounds of
+/// coordinate ascent on top-1 accuracy starting from them.
 fn choose_thresholds(
     examples: &[Example],
     topics: &[String],
@@ -692,33 +735,44 @@ fn choose_thresholds(
 ) -> Result<Vec<f32>> {
     let k = cfg.threshold_folds.max(2) as usize;
     let oof = out_of_fold(examples, topics, cfg, k, meta)?;
-    let best_decides = decision_for(examples, cfg) == Decision::BestThenThresholds;
-    Ok(topics
+    let truth: Vec<Vec<usize>> = examples
         .iter()
-        .enumerate()
-        .map(|(t, topic)| {
-            let truth: Vec<bool> = examples.iter().map(|e| e.topics.contains(topic)).collect();
-            let scores: Vec<f32> = oof.iter().map(|c| c.scores[t]).collect();
-            let forced: Vec<bool> = oof
+        .map(|e| {
+            e.topics
                 .iter()
-                .map(|c| best_decides && c.best_topic() == Some(t))
-                .collect();
-            best_threshold(&scores, &truth, &forced)
+                .filter_map(|t| topics.iter().position(|x| x == t))
+                .collect()
         })
-        .collect())
+        .collect();
+    let scores: Vec<&[f32]> = oof.iter().map(|c| c.scores.as_slice()).collect();
+    let mut thresholds: Vec<f32> = (0..topics.len())
+        .map(|t| {
+            let has: Vec<bool> = truth.iter().map(|ts| ts.contains(&t)).collect();
+            let column: Vec<f32> = scores.iter().map(|s| s[t]).collect();
+            best_threshold(&column, &has)
+        })
+        .collect();
+    if cfg.threshold_objective == ThresholdObjective::Accuracy {
+        raise_top1_accuracy(&scores, &truth, &mut thresholds);
+    }
+    Ok(thresholds)
 }
 
-/// The threshold in [0.02, 0.98] (steps of 0.01) that maximises F1 of the decision
-/// `forced || score >= threshold` (`forced` marks paragraphs where the topic is the best output
-/// and is labelled whatever its threshold).
-pub fn best_threshold(scores: &[f32], truth: &[bool], forced: &[bool]) -> f32 {
-    let grid: Vec<f32> = (2..=98).map(|i| i as f32 / 100.0).collect();
+/// The grid thresholds are chosen from: 0.02 to 0.98 in steps of 0.01.
+fn threshold_grid() -> impl Iterator<Item = f32> {
+    (2..=98).map(|i| i as f32 / 100.0)
+}
+
+/// The threshold on the grid that maximises F1 of the decision `score >= threshold`. Among
+/// equally good thresholds the middle one is taken, so the choice does not sit on an edge.
+pub fn best_threshold(scores: &[f32], truth: &[bool]) -> f32 {
+    let grid: Vec<f32> = threshold_grid().collect();
     let f1s: Vec<f64> = grid
         .iter()
         .map(|&th| {
             let (mut tp, mut fp, mut fn_) = (0u32, 0u32, 0u32);
-            for ((s, t), f) in scores.iter().zip(truth).zip(forced) {
-                match (*f || *s >= th, *t) {
+            for (s, t) in scores.iter().zip(truth) {
+                match (*s >= th, *t) {
                     (true, true) => tp += 1,
                     (true, false) => fp += 1,
                     (false, true) => fn_ += 1,
@@ -732,14 +786,64 @@ pub fn best_threshold(scores: &[f32], truth: &[bool], forced: &[bool]) -> f32 {
             }
         })
         .collect();
-    let best = f1s.iter().copied().fold(0.0, f64::max);
+    middle_of_best(&grid, &f1s).unwrap_or(0.5)
+}
+
+/// The middle of the grid points whose value is the best, or `None` when the best is 0.
+fn middle_of_best(grid: &[f32], values: &[f64]) -> Option<f32> {
+    let best = values.iter().copied().fold(0.0, f64::max);
     if best == 0.0 {
-        return 0.5;
+        return None;
     }
     let ties: Vec<usize> = (0..grid.len())
-        .filter(|&i| f1s[i] >= best - 1e-12)
+        .filter(|&i| values[i] >= best - 1e-12)
         .collect();
-    grid[ties[ties.len() / 2]]
+    Some(grid[ties[ties.len() / 2]])
+}
+
+/// Top-1 correctness of the threshold decision for one paragraph: its best topic among those
+/// reaching their thresholds, or none, is one of its true topics (or none for none).
+fn top1_right(scores: &[f32], truth: &[usize], thresholds: &[f32]) -> bool {
+    let first = (0..scores.len())
+        .filter(|&t| scores[t] >= thresholds[t])
+        .max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)));
+    match first {
+        Some(t) => truth.contains(&t),
+        None => truth.is_empty(),
+    }
+}
+
+/// Coordinate ascent on top-1 accuracy: each round sets each topic's threshold, in turn, to
+/// the middle of the grid points that are best for accuracy with the others held; stops when
+/// a round changes nothing (at most five rounds).
+fn raise_top1_accuracy(scores: &[&[f32]], truth: &[Vec<usize>], thresholds: &mut [f32]) {
+    let grid: Vec<f32> = threshold_grid().collect();
+    for _ in 0..5 {
+        let mut changed = false;
+        for t in 0..thresholds.len() {
+            let mut trial = thresholds.to_vec();
+            let right: Vec<f64> = grid
+                .iter()
+                .map(|&th| {
+                    trial[t] = th;
+                    scores
+                        .iter()
+                        .zip(truth)
+                        .filter(|(s, ts)| top1_right(s, ts, &trial))
+                        .count() as f64
+                })
+                .collect();
+            if let Some(th) = middle_of_best(&grid, &right)
+                && th != thresholds[t]
+            {
+                thresholds[t] = th;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }
 
 /// Predicted label lists of `model` for `examples`.
@@ -753,7 +857,15 @@ pub fn predict_labels(model: &Model, examples: &[Example]) -> Vec<Vec<String>> {
 /// Scores `model` on `examples`.
 pub fn evaluate(model: &Model, examples: &[Example]) -> Report {
     let truth: Vec<Vec<String>> = examples.iter().map(|e| e.topics.clone()).collect();
-    metrics::report(&truth, &predict_labels(model, examples))
+    scored(examples, &truth, &predict_labels(model, examples))
+}
+
+/// The report of `predicted` against `truth` for `examples`, with accuracy per group.
+fn scored(examples: &[Example], truth: &[Vec<String>], predicted: &[Vec<String>]) -> Report {
+    let mut report = metrics::report(truth, predicted);
+    let groups: Vec<Option<&str>> = examples.iter().map(Example::group).collect();
+    report.groups = metrics::group_accuracy(truth, predicted, &groups);
+    report
 }
 
 /// K-fold cross-validation: each fold is predicted by a model trained (including its threshold
@@ -766,36 +878,26 @@ pub fn cross_validate(examples: &[Example], cfg: &TrainConfig, k: usize) -> Resu
         )));
     }
     let topics = topics_of(examples);
-    let assignment = folds(examples, k, cfg.seed);
     let meta = TrainMeta::default();
-    let per_fold = parallel_map((0..k).collect(), cfg.threads, |f| {
-        let (train_part, test_part): (Vec<_>, Vec<_>) = examples
-            .iter()
-            .zip(&assignment)
-            .partition(|(_, a)| **a != f);
-        let train_part: Vec<Example> = train_part.into_iter().map(|(e, _)| e.clone()).collect();
+    let held = held_out(examples, k, cfg, |train_part| {
         let missing: Vec<&String> = topics
             .iter()
             .filter(|t| !train_part.iter().any(|e| e.topics.contains(t)))
             .collect();
         if !missing.is_empty() {
             return Err(Error::Training(format!(
-                "fold {f} has no training paragraph for {missing:?}; use fewer folds"
+                "no training paragraph for {missing:?}; use fewer folds"
             )));
         }
-        let model = train(&train_part, &single_threaded(cfg), &meta)?;
-        Ok(test_part
-            .into_iter()
-            .map(|(e, _)| {
-                (
-                    e.topics.clone(),
-                    model.label_names(&model.classify(&e.text, 0)),
-                )
-            })
-            .collect::<Vec<_>>())
+        train(train_part, &single_threaded(cfg), &meta)
     })?;
-    let (truth, predicted): (Vec<_>, Vec<_>) = per_fold.into_iter().flatten().unzip();
-    Ok(metrics::report(&truth, &predicted))
+    // Every fold's model has all the topics, in the same sorted order as `topics`.
+    let predicted: Vec<Vec<String>> = held
+        .iter()
+        .map(|c| c.labels.iter().map(|&t| topics[t].clone()).collect())
+        .collect();
+    let truth: Vec<Vec<String>> = examples.iter().map(|e| e.topics.clone()).collect();
+    Ok(scored(examples, &truth, &predicted))
 }
 
 /// Summarises a report for storage in a model file.
@@ -817,21 +919,54 @@ mod tests {
         let scores = [0.9, 0.8, 0.3, 0.2, 0.1];
         let truth = [true, true, false, false, false];
         // Every threshold in (0.3, 0.8] separates perfectly; the middle of that plateau is chosen.
-        let th = best_threshold(&scores, &truth, &[false; 5]);
+        let th = best_threshold(&scores, &truth);
         assert!(th > 0.3 && th <= 0.8, "{th}");
         assert!((th - 0.55).abs() < 0.011, "{th}");
-        assert_eq!(
-            best_threshold(&[0.1, 0.2], &[false, false], &[false; 2]),
-            0.5
+        assert_eq!(best_threshold(&[0.1, 0.2], &[false, false]), 0.5);
+    }
+
+    #[test]
+    fn accuracy_ascent_trades_one_topic_for_more_right_first_labels() {
+        // Two topics. Topic 0 scores 0.4 on three paragraphs about nothing and 0.45 on one
+        // paragraph about it; topic 1 is clean. Topic 0's F1-best threshold (0.4) labels the
+        // three off-topic paragraphs; raising it past 0.4 makes three more answers right and one
+        // wrong, so top-1 accuracy wants the higher threshold.
+        let rows: Vec<Vec<f32>> = vec![
+            vec![0.4, 0.1],
+            vec![0.4, 0.1],
+            vec![0.4, 0.1],
+            vec![0.45, 0.1],
+            vec![0.9, 0.05],
+            vec![0.9, 0.05],
+            vec![0.1, 0.8],
+            vec![0.1, 0.1],
+        ];
+        let truth: Vec<Vec<usize>> = vec![
+            vec![],
+            vec![],
+            vec![],
+            vec![0],
+            vec![0],
+            vec![0],
+            vec![1],
+            vec![],
+        ];
+        let scores: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
+        let right = |th: &[f32]| {
+            scores
+                .iter()
+                .zip(&truth)
+                .filter(|(s, t)| top1_right(s, t, th))
+                .count()
+        };
+        let mut thresholds = vec![0.4, 0.5];
+        assert_eq!(right(&thresholds), 5);
+        raise_top1_accuracy(&scores, &truth, &mut thresholds);
+        assert_eq!(right(&thresholds), 8, "{thresholds:?}");
+        assert!(
+            thresholds[0] > 0.4 && thresholds[0] <= 0.45,
+            "{thresholds:?}"
         );
-        // A forced label counts whatever the threshold: here the positive at 0.2 is forced, so
-        // a high threshold no longer loses it and the plateau moves up.
-        let th = best_threshold(
-            &[0.9, 0.2, 0.5],
-            &[true, true, false],
-            &[false, true, false],
-        );
-        assert!(th > 0.5, "{th}");
     }
 
     #[test]
@@ -844,8 +979,7 @@ mod tests {
                 } else {
                     vec![format!("c{}", i % 3)]
                 },
-                subtheme: None,
-                origin: String::new(),
+                ..Example::default()
             })
             .collect();
         let a = folds(&ex, 5, 7);
@@ -901,7 +1035,7 @@ mod tests {
             &train_set,
             &topics,
             &cfg,
-            Decision::BestThenThresholds,
+            Decision::Thresholds,
             &TrainMeta::default(),
         )
         .unwrap();
@@ -999,6 +1133,23 @@ mod tests {
         let (log_proba, classes) = nb.predict_log_proba(p.x_test.mapv(f64::from).view());
         // linfa's classes come sorted, as do the model's outputs.
         assert!(classes.windows(2).all(|w| w[0] < w[1]));
-        assert_parity(&p, &log_proba.mapv(|v| v.exp() as f32));
+        // linfa normalises without subtracting the largest log-likelihood, so on a long text
+        // every exp() underflows and its row comes out infinite; paratag's softmax subtracts the
+        // maximum first. Compare on the rows linfa can represent (nearly all of them).
+        let finite: Vec<usize> = (0..log_proba.nrows())
+            .filter(|&i| log_proba.row(i).iter().all(|v| v.is_finite()))
+            .collect();
+        assert!(
+            finite.len() * 10 >= log_proba.nrows() * 9,
+            "{} rows",
+            finite.len()
+        );
+        let p = Parity {
+            x_test: p.x_test.select(Axis(0), &finite),
+            test_texts: finite.iter().map(|&i| p.test_texts[i].clone()).collect(),
+            model: p.model,
+        };
+        let reference = log_proba.select(Axis(0), &finite);
+        assert_parity(&p, &reference.mapv(|v| v.exp() as f32));
     }
 }

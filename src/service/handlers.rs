@@ -5,7 +5,7 @@ use super::pb;
 use super::{Phase, State};
 use crate::error::{Error, Result};
 use crate::extract::{EntityType, ExtractOptions, Extraction, extract};
-use crate::model::{Classification, Model};
+use crate::model::{Classification, Decision, Model};
 use crate::text::Span;
 use crate::text::offsets::{OffsetMap, Unit};
 use std::sync::Arc;
@@ -543,6 +543,10 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
                 max_document_bytes: limits.max_document_bytes,
                 max_message_bytes: limits.max_message_bytes,
             }),
+            decision: match model.decision() {
+                Decision::Thresholds => pb::DecisionRule::Thresholds,
+                Decision::Argmax => pb::DecisionRule::BestTopic,
+            } as i32,
         }))
     }
 }

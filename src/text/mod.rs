@@ -7,4 +7,6 @@ pub mod segment;
 pub mod tokenize;
 
 pub use segment::{paragraphs, sentences};
-pub use tokenize::{Span, for_each_term, for_each_token, normalize_into, raw_tokens, terms};
+pub use tokenize::{
+    Span, for_each_term, for_each_token, is_capitals, normalize_into, raw_tokens, terms,
+};

@@ -219,35 +219,59 @@ pub fn normalize_into(raw: &str, out: &mut String) -> bool {
     letters > 0 && (chars >= 2 || ideograph)
 }
 
-/// Calls `f` with each kept term of `text`, in order, reusing `buf` for the normalised form.
-pub fn for_each_term(text: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+/// Calls `f(term, raw)` with each kept term of `text` and the token as written, in order,
+/// reusing `buf` for the normalised form.
+pub fn for_each_term(text: &str, buf: &mut String, mut f: impl FnMut(&str, &str)) {
     for span in raw_tokens(text) {
-        if normalize_into(&text[span.start..span.end], buf) {
-            f(buf);
+        let raw = &text[span.start..span.end];
+        if normalize_into(raw, buf) {
+            f(buf, raw);
         }
     }
+}
+
+/// True when a token as written is in capitals: at least two letters and none in lower case,
+/// a possessive "'s" aside ("WHO", "WHO's", "U.N."). Acronyms written so are never stopwords:
+/// "WHO" is the World Health Organization, "who" a pronoun.
+#[inline]
+pub fn is_capitals(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    // Most tokens are lower-case words or capitalised words: decided by two bytes.
+    match b {
+        [first, second, ..] if first.is_ascii_lowercase() || second.is_ascii_lowercase() => {
+            return false;
+        }
+        [] | [_] => return false,
+        _ => {}
+    }
+    let word = raw
+        .strip_suffix("'s")
+        .or_else(|| raw.strip_suffix("\u{2019}s"))
+        .unwrap_or(raw);
+    word.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !word.chars().any(char::is_lowercase)
 }
 
 /// The scoring path's tokeniser: calls `f` with every kept term of `text`, in order, exactly as
 /// [`for_each_term`] would, in one pass that copies nothing for plain ASCII words.
 ///
-/// `f(bytes, lowered)` gets either a token as written (`lowered == false`), made only of ASCII
-/// letters, digits, `'` and `-`, so that OR-ing every byte with 0x20 lower-cases it (see
+/// `f(bytes, lowered, raw)` gets either a token as written (`lowered == false`), made only of
+/// ASCII letters, digits, `'` and `-`, so that OR-ing every byte with 0x20 lower-cases it (see
 /// [`ascii_lower_word`]); or, for the few tokens that need the general rules (non-ASCII
 /// letters, curly apostrophes, dotted acronyms), the finished term, normalised into `term`
-/// (`lowered == true`). Non-ASCII punctuation between words (curly quotes, dashes) is skipped
-/// without leaving the fast path.
-pub fn for_each_token(text: &str, term: &mut String, mut f: impl FnMut(&[u8], bool)) {
+/// (`lowered == true`). `raw` is the token as written (for [`is_capitals`]). Non-ASCII
+/// punctuation between words (curly quotes, dashes) is skipped without leaving the fast path.
+pub fn for_each_token(text: &str, term: &mut String, mut f: impl FnMut(&[u8], bool, &str)) {
     let bytes = text.as_bytes();
     let n = bytes.len();
     // The general tokeniser takes the one token at or after `pos` (a token boundary); returns
     // where to go on.
-    let mut general = |pos: usize, f: &mut dyn FnMut(&[u8], bool)| -> usize {
+    let mut general = |pos: usize, f: &mut dyn FnMut(&[u8], bool, &str)| -> usize {
         let mut one = RawTokens { text, pos };
         match one.next() {
             Some(span) => {
-                if normalize_into(&text[span.start..span.end], term) {
-                    f(term.as_bytes(), true);
+                let raw = &text[span.start..span.end];
+                if normalize_into(raw, term) {
+                    f(term.as_bytes(), true, raw);
                 }
                 span.end
             }
@@ -303,17 +327,15 @@ pub fn for_each_token(text: &str, term: &mut String, mut f: impl FnMut(&[u8], bo
             i = general(start, &mut f);
             continue;
         }
-        let mut token = &bytes[start..i];
+        let mut end = i;
         // Possessive: "china's" -> "china" (either case of the s).
-        if joiners
-            && token.len() > 2
-            && token[token.len() - 2] == b'\''
-            && token[token.len() - 1] | 0x20 == b's'
-        {
-            token = &token[..token.len() - 2];
+        if joiners && end - start > 2 && bytes[end - 2] == b'\'' && bytes[end - 1] | 0x20 == b's' {
+            end -= 2;
         }
-        if has_letter && token.len() >= 2 {
-            f(token, false);
+        if has_letter && end - start >= 2 {
+            // ASCII bytes only: `start..end` lies on character boundaries.
+            let raw = &text[start..end];
+            f(raw.as_bytes(), false, raw);
         }
     }
 }
@@ -350,7 +372,7 @@ static ASCII_CLASS: [u8; 256] = {
 pub fn terms(text: &str) -> Vec<String> {
     let mut buf = String::new();
     let mut out = Vec::new();
-    for_each_term(text, &mut buf, |t| out.push(t.to_owned()));
+    for_each_term(text, &mut buf, |t, _| out.push(t.to_owned()));
     out
 }
 
@@ -428,7 +450,7 @@ mod tests {
     fn fast_terms(text: &str) -> Vec<String> {
         let mut term = String::new();
         let mut out = Vec::new();
-        for_each_token(text, &mut term, |t, lowered| {
+        for_each_token(text, &mut term, |t, lowered, _| {
             let t = if lowered {
                 t.to_vec()
             } else {
@@ -509,5 +531,25 @@ mod tests {
     fn empty_and_symbol_only_texts_have_no_terms() {
         assert!(terms("").is_empty());
         assert!(terms("  --- ... 123 !!").is_empty());
+    }
+
+    #[test]
+    fn capitals_are_acronyms_of_two_letters_or_more() {
+        for yes in [
+            "WHO",
+            "WHO's",
+            "WHO\u{2019}s",
+            "U.N.",
+            "NATO",
+            "COVID-19",
+            "ÉTA",
+        ] {
+            assert!(is_capitals(yes), "{yes}");
+        }
+        for no in [
+            "who", "Who", "The", "A", "I", "5G", "G7", "iPhone", "McDONALD", "",
+        ] {
+            assert!(!is_capitals(no), "{no}");
+        }
     }
 }

@@ -10,8 +10,8 @@ fn ex(text: &str, topics: &[&str]) -> Example {
     Example {
         text: text.to_owned(),
         topics: topics.iter().map(|s| s.to_string()).collect(),
-        subtheme: None,
         origin: "fixture".into(),
+        ..Example::default()
     }
 }
 
