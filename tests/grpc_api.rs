@@ -523,8 +523,9 @@ async fn classify_stream_applies_backpressure_to_a_client_that_does_not_read() {
     server.stop().await.unwrap();
 }
 
-/// The documented label rule is the behaviour: a caller who reads the thresholds can predict
-/// every label. Checked on every paragraph of the dev set with the shipped default model.
+/// The documented label rule is the behaviour: a caller who reads the scores, `none_score` and
+/// the thresholds can predict every label. Checked on every paragraph of the dev set with the
+/// shipped default model.
 #[tokio::test]
 async fn labels_are_exactly_the_topics_that_reach_their_thresholds() {
     let server = TestServer::default_model().await;
@@ -534,7 +535,10 @@ async fn labels_are_exactly_the_topics_that_reach_their_thresholds() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(info.decision(), pb::DecisionRule::Thresholds);
+    assert_eq!(
+        info.decision(),
+        pb::DecisionRule::MostProbableThenThresholds
+    );
     let threshold = |topic: &str| {
         info.topics
             .iter()
@@ -546,7 +550,7 @@ async fn labels_are_exactly_the_topics_that_reach_their_thresholds() {
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("data/dev.jsonl"),
     )
     .unwrap();
-    let (mut labelled, mut unlabelled) = (0, 0);
+    let (mut labelled, mut unlabelled, mut below_threshold) = (0, 0, 0);
     for chunk in dev.chunks(64) {
         let r = client
             .classify_batch(pb::ClassifyBatchRequest {
@@ -557,13 +561,19 @@ async fn labels_are_exactly_the_topics_that_reach_their_thresholds() {
             .unwrap()
             .into_inner();
         for c in r.results {
+            // `topics` is sorted best first, so the most probable topic is the first.
             let predicted: Vec<&str> = c
                 .topics
                 .iter()
-                .filter(|t| t.score >= t.threshold)
-                .map(|t| t.topic.as_str())
+                .enumerate()
+                .filter(|(i, t)| (*i == 0 && t.score > c.none_score) || t.score >= t.threshold)
+                .map(|(_, t)| t.topic.as_str())
                 .collect();
             assert_eq!(c.labels, predicted, "{c:?}");
+            below_threshold += usize::from(
+                c.topics[0].score < c.topics[0].threshold
+                    && c.labels.first() == Some(&c.topics[0].topic),
+            );
             for t in &c.topics {
                 assert_eq!(t.threshold, threshold(&t.topic));
             }

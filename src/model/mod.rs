@@ -41,7 +41,7 @@ pub enum Link {
     Sigmoid,
 }
 
-/// How probabilities become labels.
+/// How probabilities become labels; [`Decision::labels`] is the rule, in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
@@ -49,10 +49,44 @@ pub enum Decision {
     /// thresholds are not used.
     Argmax,
     /// Every topic whose probability reaches its own threshold, best first; none when no topic
-    /// does. Models written by earlier versions with the rule "best output first, then
-    /// thresholds" are read with this rule, so a label never sits below its threshold.
-    #[serde(alias = "best_then_thresholds")]
+    /// does (one-vs-rest models, and softmax models without a "none" class).
     Thresholds,
+    /// The most probable output decides first: when it is a topic (its probability is above
+    /// the "none" probability and every other topic's), that topic is a label. Every topic whose
+    /// probability reaches its own threshold is a label too. Softmax models with a "none" class.
+    BestThenThresholds,
+}
+
+impl Decision {
+    /// Writes into `labels` the topics labelled under this rule, best first (ties by index),
+    /// from the topic probabilities, the "none" probability and the per-topic thresholds.
+    pub fn labels(
+        self,
+        scores: &[f32],
+        none_score: f32,
+        thresholds: &[f32],
+        labels: &mut Vec<usize>,
+    ) {
+        labels.clear();
+        let best = (0..scores.len()).reduce(|a, b| {
+            if scores[b].total_cmp(&scores[a]).is_gt() {
+                b
+            } else {
+                a
+            }
+        });
+        match self {
+            Decision::Argmax => labels.extend(best),
+            Decision::Thresholds | Decision::BestThenThresholds => {
+                let forced = best
+                    .filter(|&t| self == Decision::BestThenThresholds && scores[t] > none_score);
+                labels.extend(
+                    (0..scores.len()).filter(|&t| Some(t) == forced || scores[t] >= thresholds[t]),
+                );
+            }
+        }
+        labels.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    }
 }
 
 /// Quality figures stored with a model and reported by `GetModelInfo`.

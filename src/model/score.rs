@@ -5,7 +5,7 @@
 //! in a per-thread [`ScoreScratch`], so scoring allocates nothing per term.
 
 use super::features::{Feature, Scratch};
-use super::{Decision, Link, Model};
+use super::{Link, Model};
 use std::cell::RefCell;
 
 /// A term that raised a topic's score.
@@ -36,17 +36,6 @@ impl Classification {
     /// The single best decision: the first label, or `None` for "none of the topics".
     pub fn top(&self) -> Option<usize> {
         self.labels.first().copied()
-    }
-
-    /// The topic with the highest score (the lowest index among ties).
-    fn argmax(&self) -> Option<usize> {
-        (0..self.scores.len()).reduce(|a, b| {
-            if self.scores[b].total_cmp(&self.scores[a]).is_gt() {
-                b
-            } else {
-                a
-            }
-        })
     }
 
     /// Topic indices sorted by score, best first (ties by index).
@@ -171,16 +160,8 @@ impl Model {
             }
         }
         c.none_score = none_score;
-        let mut labels = std::mem::take(&mut c.labels);
-        labels.clear();
-        match self.decision() {
-            Decision::Argmax => labels.extend(c.argmax()),
-            Decision::Thresholds => {
-                labels.extend((0..c.scores.len()).filter(|&t| c.scores[t] >= self.thresholds()[t]))
-            }
-        }
-        labels.sort_by(|&a, &b| c.scores[b].total_cmp(&c.scores[a]).then(a.cmp(&b)));
-        c.labels = labels;
+        self.decision()
+            .labels(&c.scores, none_score, self.thresholds(), &mut c.labels);
     }
 
     /// The `n` features of the last transformed text that raised topic `topic` most.

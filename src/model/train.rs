@@ -176,7 +176,7 @@ pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &TrainMeta) -> Resul
             "the data has no topic labels: at least one paragraph needs a topic".into(),
         ));
     }
-    let decision = decision_for(examples);
+    let decision = decision_for(examples, cfg);
     let mut model = fit_once(examples, &topics, cfg, decision, meta)?;
     if decision != Decision::Argmax {
         let thresholds = choose_thresholds(examples, &topics, cfg, meta)?;
@@ -187,12 +187,14 @@ pub fn train(examples: &[Example], cfg: &TrainConfig, meta: &TrainMeta) -> Resul
     Ok(model)
 }
 
-/// Single-label data without "none" paragraphs gets argmax; every other model labels the
-/// topics that reach their thresholds.
-fn decision_for(examples: &[Example]) -> Decision {
+/// Single-label data without "none" paragraphs gets argmax; a softmax model with a "none"
+/// class lets its most probable output decide first; every other model uses thresholds alone.
+fn decision_for(examples: &[Example], cfg: &TrainConfig) -> Decision {
     let has_none = examples.iter().any(|e| e.topics.is_empty());
     if !has_none && examples.iter().all(|e| e.topics.len() == 1) {
         Decision::Argmax
+    } else if has_none && cfg.none_class && !matches!(cfg.learner, Learner::OvrLogistic { .. }) {
+        Decision::BestThenThresholds
     } else {
         Decision::Thresholds
     }
@@ -673,7 +675,7 @@ fn out_of_fold(
     k: usize,
     meta: &TrainMeta,
 ) -> Result<Vec<Classification>> {
-    let decision = decision_for(examples);
+    let decision = decision_for(examples, cfg);
     held_out(examples, k, cfg, |train| {
         fit_once(train, topics, &single_threaded(cfg), decision, meta)
     })
@@ -735,6 +737,7 @@ fn choose_thresholds(
 ) -> Result<Vec<f32>> {
     let k = cfg.threshold_folds.max(2) as usize;
     let oof = out_of_fold(examples, topics, cfg, k, meta)?;
+    let decision = decision_for(examples, cfg);
     let truth: Vec<Vec<usize>> = examples
         .iter()
         .map(|e| {
@@ -744,16 +747,26 @@ fn choose_thresholds(
                 .collect()
         })
         .collect();
-    let scores: Vec<&[f32]> = oof.iter().map(|c| c.scores.as_slice()).collect();
+    // The labels a paragraph gets whatever the thresholds (the rule's first label, if any).
+    let never = vec![f32::INFINITY; topics.len()];
+    let mut forced_labels = Vec::new();
+    let forced: Vec<Vec<usize>> = oof
+        .iter()
+        .map(|c| {
+            decision.labels(&c.scores, c.none_score, &never, &mut forced_labels);
+            forced_labels.clone()
+        })
+        .collect();
     let mut thresholds: Vec<f32> = (0..topics.len())
         .map(|t| {
             let has: Vec<bool> = truth.iter().map(|ts| ts.contains(&t)).collect();
-            let column: Vec<f32> = scores.iter().map(|s| s[t]).collect();
-            best_threshold(&column, &has)
+            let column: Vec<f32> = oof.iter().map(|c| c.scores[t]).collect();
+            let is_forced: Vec<bool> = forced.iter().map(|f| f.contains(&t)).collect();
+            best_threshold(&column, &has, &is_forced)
         })
         .collect();
     if cfg.threshold_objective == ThresholdObjective::Accuracy {
-        raise_top1_accuracy(&scores, &truth, &mut thresholds);
+        raise_top1_accuracy(decision, &oof, &truth, &mut thresholds);
     }
     Ok(thresholds)
 }
@@ -763,16 +776,17 @@ fn threshold_grid() -> impl Iterator<Item = f32> {
     (2..=98).map(|i| i as f32 / 100.0)
 }
 
-/// The threshold on the grid that maximises F1 of the decision `score >= threshold`. Among
+/// The threshold on the grid that maximises F1 of the decision `forced || score >= threshold`
+/// (`forced` marks paragraphs the rule labels with the topic whatever its threshold). Among
 /// equally good thresholds the middle one is taken, so the choice does not sit on an edge.
-pub fn best_threshold(scores: &[f32], truth: &[bool]) -> f32 {
+pub fn best_threshold(scores: &[f32], truth: &[bool], forced: &[bool]) -> f32 {
     let grid: Vec<f32> = threshold_grid().collect();
     let f1s: Vec<f64> = grid
         .iter()
         .map(|&th| {
             let (mut tp, mut fp, mut fn_) = (0u32, 0u32, 0u32);
-            for (s, t) in scores.iter().zip(truth) {
-                match (*s >= th, *t) {
+            for ((s, t), f) in scores.iter().zip(truth).zip(forced) {
+                match (*f || *s >= th, *t) {
                     (true, true) => tp += 1,
                     (true, false) => fp += 1,
                     (false, true) => fn_ += 1,
@@ -801,22 +815,36 @@ fn middle_of_best(grid: &[f32], values: &[f64]) -> Option<f32> {
     Some(grid[ties[ties.len() / 2]])
 }
 
-/// Top-1 correctness of the threshold decision for one paragraph: its best topic among those
-/// reaching their thresholds, or none, is one of its true topics (or none for none).
-fn top1_right(scores: &[f32], truth: &[usize], thresholds: &[f32]) -> bool {
-    let first = (0..scores.len())
-        .filter(|&t| scores[t] >= thresholds[t])
-        .max_by(|&a, &b| scores[a].total_cmp(&scores[b]).then(b.cmp(&a)));
-    match first {
-        Some(t) => truth.contains(&t),
-        None => truth.is_empty(),
-    }
+/// Paragraphs whose first label under `decision` and `thresholds` is right: one of their
+/// true topics, or no label for a paragraph about none of them.
+fn top1_right(
+    decision: Decision,
+    oof: &[Classification],
+    truth: &[Vec<usize>],
+    thresholds: &[f32],
+) -> usize {
+    let mut labels = Vec::new();
+    oof.iter()
+        .zip(truth)
+        .filter(|(c, ts)| {
+            decision.labels(&c.scores, c.none_score, thresholds, &mut labels);
+            match labels.first() {
+                Some(t) => ts.contains(t),
+                None => ts.is_empty(),
+            }
+        })
+        .count()
 }
 
 /// Coordinate ascent on top-1 accuracy: each round sets each topic's threshold, in turn, to
 /// the middle of the grid points that are best for accuracy with the others held; stops when
 /// a round changes nothing (at most five rounds).
-fn raise_top1_accuracy(scores: &[&[f32]], truth: &[Vec<usize>], thresholds: &mut [f32]) {
+fn raise_top1_accuracy(
+    decision: Decision,
+    oof: &[Classification],
+    truth: &[Vec<usize>],
+    thresholds: &mut [f32],
+) {
     let grid: Vec<f32> = threshold_grid().collect();
     for _ in 0..5 {
         let mut changed = false;
@@ -826,11 +854,7 @@ fn raise_top1_accuracy(scores: &[&[f32]], truth: &[Vec<usize>], thresholds: &mut
                 .iter()
                 .map(|&th| {
                     trial[t] = th;
-                    scores
-                        .iter()
-                        .zip(truth)
-                        .filter(|(s, ts)| top1_right(s, ts, &trial))
-                        .count() as f64
+                    top1_right(decision, oof, truth, &trial) as f64
                 })
                 .collect();
             if let Some(th) = middle_of_best(&grid, &right)
@@ -919,54 +943,80 @@ mod tests {
         let scores = [0.9, 0.8, 0.3, 0.2, 0.1];
         let truth = [true, true, false, false, false];
         // Every threshold in (0.3, 0.8] separates perfectly; the middle of that plateau is chosen.
-        let th = best_threshold(&scores, &truth);
+        let th = best_threshold(&scores, &truth, &[false; 5]);
         assert!(th > 0.3 && th <= 0.8, "{th}");
         assert!((th - 0.55).abs() < 0.011, "{th}");
-        assert_eq!(best_threshold(&[0.1, 0.2], &[false, false]), 0.5);
+        assert_eq!(
+            best_threshold(&[0.1, 0.2], &[false, false], &[false; 2]),
+            0.5
+        );
+        // A forced label counts whatever the threshold: here the positive at 0.2 is forced, so
+        // a high threshold no longer loses it and the plateau moves up.
+        let th = best_threshold(
+            &[0.9, 0.2, 0.5],
+            &[true, true, false],
+            &[false, true, false],
+        );
+        assert!(th > 0.5, "{th}");
     }
 
     #[test]
     fn accuracy_ascent_trades_one_topic_for_more_right_first_labels() {
-        // Two topics. Topic 0 scores 0.4 on three paragraphs about nothing and 0.45 on one
-        // paragraph about it; topic 1 is clean. Topic 0's F1-best threshold (0.4) labels the
-        // three off-topic paragraphs; raising it past 0.4 makes three more answers right and one
-        // wrong, so top-1 accuracy wants the higher threshold.
-        let rows: Vec<Vec<f32>> = vec![
-            vec![0.4, 0.1],
-            vec![0.4, 0.1],
-            vec![0.4, 0.1],
-            vec![0.45, 0.1],
-            vec![0.9, 0.05],
-            vec![0.9, 0.05],
-            vec![0.1, 0.8],
-            vec![0.1, 0.1],
+        // Two topics, thresholds alone. Topic 0 scores 0.4 on three paragraphs about nothing
+        // and 0.45 on one about it; raising its threshold past 0.4 makes three answers right
+        // and none wrong, so top-1 accuracy wants the higher threshold.
+        let rows = [
+            ([0.4, 0.1], vec![]),
+            ([0.4, 0.1], vec![]),
+            ([0.4, 0.1], vec![]),
+            ([0.45, 0.1], vec![0]),
+            ([0.9, 0.05], vec![0]),
+            ([0.9, 0.05], vec![0]),
+            ([0.1, 0.8], vec![1]),
+            ([0.1, 0.1], vec![]),
         ];
-        let truth: Vec<Vec<usize>> = vec![
-            vec![],
-            vec![],
-            vec![],
-            vec![0],
-            vec![0],
-            vec![0],
-            vec![1],
-            vec![],
-        ];
-        let scores: Vec<&[f32]> = rows.iter().map(Vec::as_slice).collect();
-        let right = |th: &[f32]| {
-            scores
-                .iter()
-                .zip(&truth)
-                .filter(|(s, t)| top1_right(s, t, th))
-                .count()
-        };
+        let oof: Vec<Classification> = rows
+            .iter()
+            .map(|(s, _)| Classification {
+                scores: s.to_vec(),
+                none_score: 0.5,
+                ..Classification::default()
+            })
+            .collect();
+        let truth: Vec<Vec<usize>> = rows.iter().map(|(_, t)| t.clone()).collect();
         let mut thresholds = vec![0.4, 0.5];
-        assert_eq!(right(&thresholds), 5);
-        raise_top1_accuracy(&scores, &truth, &mut thresholds);
-        assert_eq!(right(&thresholds), 8, "{thresholds:?}");
+        assert_eq!(
+            top1_right(Decision::Thresholds, &oof, &truth, &thresholds),
+            5
+        );
+        raise_top1_accuracy(Decision::Thresholds, &oof, &truth, &mut thresholds);
+        assert_eq!(
+            top1_right(Decision::Thresholds, &oof, &truth, &thresholds),
+            8,
+            "{thresholds:?}"
+        );
         assert!(
             thresholds[0] > 0.4 && thresholds[0] <= 0.45,
             "{thresholds:?}"
         );
+    }
+
+    #[test]
+    fn the_most_probable_output_decides_first_and_thresholds_add_labels() {
+        let th = [0.5, 0.3, 0.9];
+        let mut labels = Vec::new();
+        // Topic 0 beats "none" (0.3): a label below its threshold; topic 1 reaches its own.
+        Decision::BestThenThresholds.labels(&[0.35, 0.32, 0.03], 0.3, &th, &mut labels);
+        assert_eq!(labels, [0, 1]);
+        // "none" is the most probable output: only thresholds label.
+        Decision::BestThenThresholds.labels(&[0.2, 0.31, 0.0], 0.49, &th, &mut labels);
+        assert_eq!(labels, [1]);
+        Decision::BestThenThresholds.labels(&[0.2, 0.1, 0.0], 0.7, &th, &mut labels);
+        assert!(labels.is_empty());
+        Decision::Thresholds.labels(&[0.35, 0.32, 0.03], 0.3, &th, &mut labels);
+        assert_eq!(labels, [1]);
+        Decision::Argmax.labels(&[0.2, 0.1, 0.7], 0.0, &th, &mut labels);
+        assert_eq!(labels, [2]);
     }
 
     #[test]

@@ -546,6 +546,7 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
             decision: match model.decision() {
                 Decision::Thresholds => pb::DecisionRule::Thresholds,
                 Decision::Argmax => pb::DecisionRule::BestTopic,
+                Decision::BestThenThresholds => pb::DecisionRule::MostProbableThenThresholds,
             } as i32,
         }))
     }
