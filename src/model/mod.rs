@@ -51,10 +51,16 @@ pub enum Decision {
     /// Every topic whose probability reaches its own threshold, best first; none when no topic
     /// does (one-vs-rest models, and softmax models without a "none" class).
     Thresholds,
-    /// The most probable output decides first: when it is a topic (its probability is above
-    /// the "none" probability and every other topic's), that topic is a label. Every topic whose
-    /// probability reaches its own threshold is a label too. Softmax models with a "none" class.
+    /// The best topic is a label when its probability is above the "none" probability; every
+    /// topic whose probability reaches its own threshold is a label too, even when "none" is
+    /// the most probable output. Softmax models with a "none" class built before
+    /// [`Decision::MostProbableThenThresholds`].
     BestThenThresholds,
+    /// The most probable output decides: when it is "none" (its probability is at least every
+    /// topic's), there is no label; when it is a topic, that topic is the first label and every
+    /// other topic whose probability reaches its own threshold is added. Softmax models with a
+    /// "none" class.
+    MostProbableThenThresholds,
 }
 
 impl Decision {
@@ -83,6 +89,13 @@ impl Decision {
                 labels.extend(
                     (0..scores.len()).filter(|&t| Some(t) == forced || scores[t] >= thresholds[t]),
                 );
+            }
+            Decision::MostProbableThenThresholds => {
+                if let Some(first) = best.filter(|&t| scores[t] > none_score) {
+                    labels.extend(
+                        (0..scores.len()).filter(|&t| t == first || scores[t] >= thresholds[t]),
+                    );
+                }
             }
         }
         labels.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));

@@ -194,7 +194,7 @@ fn decision_for(examples: &[Example], cfg: &TrainConfig) -> Decision {
     if !has_none && examples.iter().all(|e| e.topics.len() == 1) {
         Decision::Argmax
     } else if has_none && cfg.none_class && !matches!(cfg.learner, Learner::OvrLogistic { .. }) {
-        Decision::BestThenThresholds
+        Decision::MostProbableThenThresholds
     } else {
         Decision::Thresholds
     }
@@ -747,22 +747,20 @@ fn choose_thresholds(
                 .collect()
         })
         .collect();
-    // The labels a paragraph gets whatever the thresholds (the rule's first label, if any).
-    let never = vec![f32::INFINITY; topics.len()];
-    let mut forced_labels = Vec::new();
-    let forced: Vec<Vec<usize>> = oof
-        .iter()
-        .map(|c| {
-            decision.labels(&c.scores, c.none_score, &never, &mut forced_labels);
-            forced_labels.clone()
-        })
-        .collect();
+    // What the rule does whatever the thresholds: the labels it gives when no threshold can be
+    // reached, and those it can give at all when every threshold is reached.
+    let forced = labels_with_every_threshold(decision, &oof, f32::INFINITY);
+    let allowed = labels_with_every_threshold(decision, &oof, f32::NEG_INFINITY);
     let mut thresholds: Vec<f32> = (0..topics.len())
         .map(|t| {
             let has: Vec<bool> = truth.iter().map(|ts| ts.contains(&t)).collect();
             let column: Vec<f32> = oof.iter().map(|c| c.scores[t]).collect();
-            let is_forced: Vec<bool> = forced.iter().map(|f| f.contains(&t)).collect();
-            best_threshold(&column, &has, &is_forced)
+            let state: Vec<Reach> = forced
+                .iter()
+                .zip(&allowed)
+                .map(|(f, a)| Reach::of(t, f, a))
+                .collect();
+            best_threshold(&column, &has, &state)
         })
         .collect();
     if cfg.threshold_objective == ThresholdObjective::Accuracy {
@@ -776,17 +774,65 @@ fn threshold_grid() -> impl Iterator<Item = f32> {
     (2..=98).map(|i| i as f32 / 100.0)
 }
 
-/// The threshold on the grid that maximises F1 of the decision `forced || score >= threshold`
-/// (`forced` marks paragraphs the rule labels with the topic whatever its threshold). Among
-/// equally good thresholds the middle one is taken, so the choice does not sit on an edge.
-pub fn best_threshold(scores: &[f32], truth: &[bool], forced: &[bool]) -> f32 {
+/// The labels `decision` gives each paragraph when every threshold is `threshold`.
+fn labels_with_every_threshold(
+    decision: Decision,
+    oof: &[Classification],
+    threshold: f32,
+) -> Vec<Vec<usize>> {
+    let mut labels = Vec::new();
+    oof.iter()
+        .map(|c| {
+            let thresholds = vec![threshold; c.scores.len()];
+            decision.labels(&c.scores, c.none_score, &thresholds, &mut labels);
+            labels.clone()
+        })
+        .collect()
+}
+
+/// Whether a paragraph gets a topic's label under the rule, whatever that topic's threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// Labelled whatever the threshold (the rule's first label).
+    Always,
+    /// Labelled when the topic's score reaches its threshold.
+    Threshold,
+    /// Never labelled (the rule gives no label to this paragraph).
+    Never,
+}
+
+impl Reach {
+    /// Topic `t`'s reach, from the labels given when no threshold and every threshold is met.
+    fn of(t: usize, forced: &[usize], allowed: &[usize]) -> Reach {
+        if forced.contains(&t) {
+            Reach::Always
+        } else if allowed.contains(&t) {
+            Reach::Threshold
+        } else {
+            Reach::Never
+        }
+    }
+
+    fn labels(self, score: f32, threshold: f32) -> bool {
+        match self {
+            Reach::Always => true,
+            Reach::Threshold => score >= threshold,
+            Reach::Never => false,
+        }
+    }
+}
+
+/// The threshold on the grid that maximises F1 of the rule's labels for one topic, where
+/// `reach` says how each paragraph can get the label. Among equally good thresholds the middle
+/// one is taken, so the choice does not sit on an edge.
+pub fn best_threshold(scores: &[f32], truth: &[bool], reach: &[Reach]) -> f32 {
     let grid: Vec<f32> = threshold_grid().collect();
     let f1s: Vec<f64> = grid
         .iter()
         .map(|&th| {
             let (mut tp, mut fp, mut fn_) = (0u32, 0u32, 0u32);
-            for ((s, t), f) in scores.iter().zip(truth).zip(forced) {
-                match (*f || *s >= th, *t) {
+            for ((s, t), r) in scores.iter().zip(truth).zip(reach) {
+                match (r.labels(*s, th), *t) {
                     (true, true) => tp += 1,
                     (true, false) => fp += 1,
                     (false, true) => fn_ += 1,
@@ -943,11 +989,11 @@ mod tests {
         let scores = [0.9, 0.8, 0.3, 0.2, 0.1];
         let truth = [true, true, false, false, false];
         // Every threshold in (0.3, 0.8] separates perfectly; the middle of that plateau is chosen.
-        let th = best_threshold(&scores, &truth, &[false; 5]);
+        let th = best_threshold(&scores, &truth, &[Reach::Threshold; 5]);
         assert!(th > 0.3 && th <= 0.8, "{th}");
         assert!((th - 0.55).abs() < 0.011, "{th}");
         assert_eq!(
-            best_threshold(&[0.1, 0.2], &[false, false], &[false; 2]),
+            best_threshold(&[0.1, 0.2], &[false, false], &[Reach::Threshold; 2]),
             0.5
         );
         // A forced label counts whatever the threshold: here the positive at 0.2 is forced, so
@@ -955,9 +1001,16 @@ mod tests {
         let th = best_threshold(
             &[0.9, 0.2, 0.5],
             &[true, true, false],
-            &[false, true, false],
+            &[Reach::Threshold, Reach::Always, Reach::Threshold],
         );
         assert!(th > 0.5, "{th}");
+        // A paragraph the rule never labels does not count against a low threshold.
+        let th = best_threshold(
+            &[0.9, 0.3, 0.6],
+            &[true, true, false],
+            &[Reach::Threshold, Reach::Threshold, Reach::Never],
+        );
+        assert!(th <= 0.3, "{th}");
     }
 
     #[test]
@@ -1012,6 +1065,12 @@ mod tests {
         Decision::BestThenThresholds.labels(&[0.2, 0.31, 0.0], 0.49, &th, &mut labels);
         assert_eq!(labels, [1]);
         Decision::BestThenThresholds.labels(&[0.2, 0.1, 0.0], 0.7, &th, &mut labels);
+        assert!(labels.is_empty());
+        // The same two cases under the default rule: the first label goes as before, and when
+        // "none" is the most probable output there is no label at all.
+        Decision::MostProbableThenThresholds.labels(&[0.35, 0.32, 0.03], 0.3, &th, &mut labels);
+        assert_eq!(labels, [0, 1]);
+        Decision::MostProbableThenThresholds.labels(&[0.2, 0.31, 0.0], 0.49, &th, &mut labels);
         assert!(labels.is_empty());
         Decision::Thresholds.labels(&[0.35, 0.32, 0.03], 0.3, &th, &mut labels);
         assert_eq!(labels, [1]);
@@ -1184,10 +1243,15 @@ mod tests {
         // linfa's classes come sorted, as do the model's outputs.
         assert!(classes.windows(2).all(|w| w[0] < w[1]));
         // linfa normalises without subtracting the largest log-likelihood, so on a long text
-        // every exp() underflows and its row comes out infinite; paratag's softmax subtracts the
-        // maximum first. Compare on the rows linfa can represent (nearly all of them).
+        // exp() underflows: its row comes out infinite, or (when only some terms underflow)
+        // scaled by a common wrong factor, so that it no longer sums to 1. paratag's softmax
+        // subtracts the maximum first. Compare on the rows linfa represents exactly (nearly all).
         let finite: Vec<usize> = (0..log_proba.nrows())
-            .filter(|&i| log_proba.row(i).iter().all(|v| v.is_finite()))
+            .filter(|&i| {
+                let row = log_proba.row(i);
+                row.iter().all(|v| v.is_finite())
+                    && (row.iter().map(|v| v.exp()).sum::<f64>() - 1.0).abs() < 1e-6
+            })
             .collect();
         assert!(
             finite.len() * 10 >= log_proba.nrows() * 9,

@@ -546,7 +546,10 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
             decision: match model.decision() {
                 Decision::Thresholds => pb::DecisionRule::Thresholds,
                 Decision::Argmax => pb::DecisionRule::BestTopic,
-                Decision::BestThenThresholds => pb::DecisionRule::MostProbableThenThresholds,
+                Decision::BestThenThresholds => pb::DecisionRule::BestTopicThenThresholds,
+                Decision::MostProbableThenThresholds => {
+                    pb::DecisionRule::MostProbableThenThresholds
+                }
             } as i32,
         }))
     }
