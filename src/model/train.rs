@@ -1174,7 +1174,8 @@ mod tests {
 
     /// Asserts that paratag's sparse scorer reproduces `reference` (rows: test texts,
     /// columns: linfa's outputs in `model.outputs()` order).
-    fn assert_parity(p: &Parity, reference: &Array2<f32>) {
+    /// Asserts paratag's probabilities are within `tolerance` of linfa's, with the same argmax.
+    fn assert_parity(p: &Parity, reference: &Array2<f32>, tolerance: f32) {
         let mut mismatched_labels = 0;
         for (i, text) in p.test_texts.iter().enumerate() {
             let mut logits = Vec::new();
@@ -1187,7 +1188,7 @@ mod tests {
                 .to_vec();
             for (k, (a, b)) in ours.iter().zip(reference.row(i)).enumerate() {
                 assert!(
-                    (a - b).abs() < 1e-4,
+                    (a - b).abs() < tolerance,
                     "text {i} output {k}: paratag {a} vs linfa {b}"
                 );
             }
@@ -1209,7 +1210,7 @@ mod tests {
         };
         let (p, x_train, ids, n) = parity_setup(&learner);
         let linfa_model = fit_multinomial(&x_train, &ids, n, true, 0.1, 50).unwrap();
-        assert_parity(&p, &linfa_model.predict_probabilities(&p.x_test));
+        assert_parity(&p, &linfa_model.predict_probabilities(&p.x_test), 1e-4);
     }
 
     #[test]
@@ -1230,7 +1231,7 @@ mod tests {
             };
             reference.column_mut(t).assign(&p_true);
         }
-        assert_parity(&p, &reference);
+        assert_parity(&p, &reference, 1e-4);
     }
 
     #[test]
@@ -1264,6 +1265,9 @@ mod tests {
             model: p.model,
         };
         let reference = log_proba.select(Axis(0), &finite);
-        assert_parity(&p, &reference.mapv(|v| v.exp() as f32));
+        // Naive Bayes log-likelihoods of long texts run into the thousands, where f32 (the
+        // serving scorer's type) resolves about 1e-4, so its probabilities agree with linfa's
+        // f64 ones to 1e-3 rather than 1e-4.
+        assert_parity(&p, &reference.mapv(|v| v.exp() as f32), 1e-3);
     }
 }
