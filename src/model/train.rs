@@ -781,9 +781,10 @@ fn labels_with_every_threshold(
     threshold: f32,
 ) -> Vec<Vec<usize>> {
     let mut labels = Vec::new();
+    let mut thresholds = Vec::new();
     oof.iter()
         .map(|c| {
-            let thresholds = vec![threshold; c.scores.len()];
+            thresholds.resize(c.scores.len(), threshold);
             decision.labels(&c.scores, c.none_score, &thresholds, &mut labels);
             labels.clone()
         })
@@ -1173,8 +1174,8 @@ mod tests {
     }
 
     /// Asserts that paratag's sparse scorer reproduces `reference` (rows: test texts,
-    /// columns: linfa's outputs in `model.outputs()` order).
-    /// Asserts paratag's probabilities are within `tolerance` of linfa's, with the same argmax.
+    /// columns: linfa's outputs in `model.outputs()` order): probabilities within `tolerance`,
+    /// and the same argmax.
     fn assert_parity(p: &Parity, reference: &Array2<f32>, tolerance: f32) {
         let mut mismatched_labels = 0;
         for (i, text) in p.test_texts.iter().enumerate() {
