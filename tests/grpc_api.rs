@@ -593,3 +593,62 @@ async fn labels_are_exactly_the_topics_that_reach_their_thresholds() {
     );
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn bytes_that_are_not_a_valid_request_are_invalid_argument_naming_the_field() {
+    let server = TestServer::start(fixture_model(), ServeConfig::default()).await;
+    let cases: [(&'static str, Vec<u8>, &str); 4] = [
+        // text (field 1) holding two bytes that are not UTF-8.
+        (
+            "/paratag.v1.TopicClassifier/Classify",
+            vec![0x0a, 0x02, 0xff, 0xfe],
+            "text",
+        ),
+        // document (field 1) holding the first byte of a two-byte UTF-8 sequence only.
+        (
+            "/paratag.v1.TopicClassifier/Extract",
+            vec![0x0a, 0x01, 0xc3],
+            "document",
+        ),
+        // texts (field 1) announcing 16 bytes and carrying one.
+        (
+            "/paratag.v1.TopicClassifier/ClassifyBatch",
+            vec![0x0a, 0x10, b'a'],
+            "texts",
+        ),
+        // A key with wire type 7, which does not exist.
+        (
+            "/paratag.v1.TopicClassifier/GetModelInfo",
+            vec![0x0f],
+            "request",
+        ),
+    ];
+    for (method, body, field) in cases {
+        let status = common::call_raw(server.channel().await, method, body)
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{method}: {status:?}");
+        assert!(
+            status.message().starts_with(&format!("{field}: ")),
+            "{method}: {}",
+            status.message()
+        );
+        let details = status.get_error_details();
+        let violation = &details
+            .bad_request()
+            .expect("a BadRequest detail")
+            .field_violations[0];
+        assert_eq!(violation.field, field, "{method}");
+    }
+    // A well-formed body still works through the same raw client.
+    let body = prost::Message::encode_to_vec(&classify_req("Vaccine doses arrived."));
+    let answer = common::call_raw(
+        server.channel().await,
+        "/paratag.v1.TopicClassifier/Classify",
+        body,
+    )
+    .await
+    .unwrap();
+    let reply: pb::ClassifyResponse = prost::Message::decode(answer.as_slice()).unwrap();
+    assert!(!reply.topics.is_empty());
+}

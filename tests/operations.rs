@@ -339,24 +339,34 @@ async fn metrics_are_scraped_from_a_separate_port() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     wait_serving(channel.clone()).await;
-    let mut client = TopicClassifierClient::new(channel);
+    let mut client = TopicClassifierClient::new(channel.clone());
     for _ in 0..3 {
         client.classify(classify("steel tariffs")).await.unwrap();
     }
     let _ = client.classify(classify("  ")).await.unwrap_err();
+    // Bytes that are not UTF-8 in `text` are the caller's error, not the server's.
+    let bad = common::call_raw(
+        channel.clone(),
+        "/paratag.v1.TopicClassifier/Classify",
+        vec![0x0a, 0x01, 0xff],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(bad.code(), tonic::Code::InvalidArgument, "{bad:?}");
     let page = http_get(metrics_addr, "/metrics").await;
     assert!(page.starts_with("HTTP/1.1 200"), "{page}");
     for line in [
         "paratag_requests_total{code=\"OK\",rpc=\"Classify\"} 3",
-        "paratag_requests_total{code=\"INVALID_ARGUMENT\",rpc=\"Classify\"} 1",
+        "paratag_requests_total{code=\"INVALID_ARGUMENT\",rpc=\"Classify\"} 2",
         "paratag_text_bytes_total{rpc=\"Classify\"} 39",
-        "paratag_request_duration_seconds_count{rpc=\"Classify\"} 4",
+        "paratag_request_duration_seconds_count{rpc=\"Classify\"} 5",
         "paratag_in_flight_requests 0",
         "paratag_model_info{name=\"fixture\",version=",
         "paratag_model_load_seconds 0.25",
     ] {
         assert!(page.contains(line), "{line} missing from\n{page}");
     }
+    assert!(!page.contains("code=\"INTERNAL\""), "{page}");
     assert!(
         http_get(metrics_addr, "/other")
             .await

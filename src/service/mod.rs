@@ -9,6 +9,7 @@
 //! within the grace period.
 
 mod admin;
+pub(crate) mod codec;
 mod handlers;
 pub mod metrics;
 mod middleware;
@@ -148,10 +149,6 @@ pub fn warm_up(model: &Model, rounds: u32) -> Result<()> {
     Ok(())
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then shuts down gracefully.
-///
-/// Returns an error if the server cannot start or the warm-up fails; returns `Ok` after a
-/// clean shutdown.
 /// A configured server, ready to run on a listener.
 pub struct Server {
     model: Model,

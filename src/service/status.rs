@@ -2,7 +2,7 @@
 //!
 //! | error | code | should a caller retry? |
 //! |---|---|---|
-//! | `InvalidArgument` | `INVALID_ARGUMENT`, with a `google.rpc.BadRequest` detail naming the field | no: fix the request |
+//! | `InvalidArgument` (also a body that does not decode: see `codec`) | `INVALID_ARGUMENT`, with a `google.rpc.BadRequest` detail naming the field | no: fix the request |
 //! | `Unavailable` | `UNAVAILABLE` | yes, with back-off or on another replica |
 //! | `Model` (a reload refused) | `FAILED_PRECONDITION` | no: fix the model file |
 //! | anything else | `INTERNAL`; the detail is logged, not sent | no |
