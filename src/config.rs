@@ -221,12 +221,14 @@ pub struct ServeArgs {
     #[arg(long, env = "PARATAG_AUTH_TOKENS", hide_env_values = true)]
     pub auth_tokens: Option<String>,
 
-    /// Serve gRPC server reflection (v1 and v1alpha) [default: true].
-    #[arg(long, env = "PARATAG_REFLECTION")]
+    /// Serve gRPC server reflection (v1 and v1alpha); `--reflection false` turns it off
+    /// [default: true].
+    #[arg(long, env = "PARATAG_REFLECTION", num_args = 0..=1, default_missing_value = "true")]
     pub reflection: Option<bool>,
 
-    /// Serve the Admin service (ReloadModel); needs bearer tokens [default: false].
-    #[arg(long, env = "PARATAG_ADMIN")]
+    /// Serve the Admin service (ReloadModel): `--admin` or `--admin true`; needs bearer tokens
+    /// [default: false].
+    #[arg(long, env = "PARATAG_ADMIN", num_args = 0..=1, default_missing_value = "true")]
     pub admin: Option<bool>,
 
     /// Address of the Prometheus metrics endpoint (`/metrics`), or "off"
@@ -803,6 +805,7 @@ mod tests {
         assert!(err(&["--shutdown-grace=-1"]).contains("--shutdown-grace"));
         assert!(err(&["--tls-cert", "x.pem"]).contains("--tls-key"));
         assert!(err(&["--admin", "true"]).contains("bearer tokens"));
+        assert!(err(&["--admin"]).contains("bearer tokens"));
         assert!(err(&["--auth-tokens", "short"]).contains("16 characters"));
         assert!(err(&["--metrics-listen", "nowhere"]).contains("--metrics-listen"));
         assert!(err(&["--cors-allowed-origins", "example.com"]).contains("--cors-allowed-origins"));

@@ -123,28 +123,20 @@ async fn reflection_v1_and_v1alpha_list_and_describe_the_service_with_comments()
     let server = TestServer::start(fixture_model(), ServeConfig::default()).await;
     let channel = server.channel().await;
 
-    let mut v1_client = v1::server_reflection_client::ServerReflectionClient::new(channel.clone());
-    let request = |r| v1::ServerReflectionRequest {
-        host: String::new(),
-        message_request: Some(r),
-    };
-    let mut stream = v1_client
-        .server_reflection_info(tokio_stream::iter(vec![
-            request(v1::server_reflection_request::MessageRequest::ListServices(
-                String::new(),
-            )),
-            request(
-                v1::server_reflection_request::MessageRequest::FileContainingSymbol(
-                    "paratag.v1.ClassifyRequest".into(),
-                ),
+    let mut answers = reflect_v1(
+        channel.clone(),
+        None,
+        vec![
+            v1::server_reflection_request::MessageRequest::ListServices(String::new()),
+            v1::server_reflection_request::MessageRequest::FileContainingSymbol(
+                "paratag.v1.ClassifyRequest".into(),
             ),
-        ]))
-        .await
-        .unwrap()
-        .into_inner();
-    let listed = stream.next().await.unwrap().unwrap();
+        ],
+    )
+    .await
+    .into_iter();
     let Some(v1::server_reflection_response::MessageResponse::ListServicesResponse(list)) =
-        listed.message_response
+        answers.next()
     else {
         panic!("expected a service list");
     };
@@ -159,9 +151,8 @@ async fn reflection_v1_and_v1alpha_list_and_describe_the_service_with_comments()
             "{want} missing from {names:?}"
         );
     }
-    let file = stream.next().await.unwrap().unwrap();
     let Some(v1::server_reflection_response::MessageResponse::FileDescriptorResponse(fds)) =
-        file.message_response
+        answers.next()
     else {
         panic!("expected a file descriptor");
     };
@@ -198,6 +189,120 @@ async fn reflection_v1_and_v1alpha_list_and_describe_the_service_with_comments()
         list.service
             .iter()
             .any(|s| s.name == "paratag.v1.TopicClassifier")
+    );
+    server.stop().await.unwrap();
+}
+
+/// Sends `requests` on one v1 reflection stream (with a bearer token, if given) and returns the
+/// answers in order.
+async fn reflect_v1(
+    channel: tonic::transport::Channel,
+    token: Option<&str>,
+    requests: Vec<tonic_reflection::pb::v1::server_reflection_request::MessageRequest>,
+) -> Vec<tonic_reflection::pb::v1::server_reflection_response::MessageResponse> {
+    use tonic_reflection::pb::v1;
+    let n = requests.len();
+    let requests = requests.into_iter().map(|r| v1::ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(r),
+    });
+    let mut request = tonic::Request::new(tokio_stream::iter(requests));
+    if let Some(token) = token {
+        let bearer = format!("Bearer {token}").parse().unwrap();
+        request.metadata_mut().insert("authorization", bearer);
+    }
+    let mut stream = v1::server_reflection_client::ServerReflectionClient::new(channel)
+        .server_reflection_info(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let mut answers = Vec::new();
+    for _ in 0..n {
+        let answer = stream.next().await.unwrap().unwrap();
+        answers.extend(answer.message_response);
+    }
+    answers
+}
+
+/// The services a server lists through v1 reflection.
+async fn listed_services(channel: tonic::transport::Channel, token: Option<&str>) -> Vec<String> {
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    match reflect_v1(
+        channel,
+        token,
+        vec![MessageRequest::ListServices(String::new())],
+    )
+    .await
+    .pop()
+    {
+        Some(MessageResponse::ListServicesResponse(list)) => {
+            list.service.into_iter().map(|s| s.name).collect()
+        }
+        other => panic!("expected a service list, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn admin_is_listed_only_when_on_and_says_how_to_turn_it_on() {
+    let off = TestServer::start(fixture_model(), ServeConfig::default()).await;
+    let names = listed_services(off.channel().await, None).await;
+    assert!(
+        names.iter().any(|n| n == "paratag.v1.TopicClassifier"),
+        "{names:?}"
+    );
+    assert!(!names.iter().any(|n| n == "paratag.v1.Admin"), "{names:?}");
+    let e = pb::admin_client::AdminClient::new(off.channel().await)
+        .reload_model(pb::ReloadModelRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Code::Unimplemented);
+    assert!(e.message().contains("--admin"), "{}", e.message());
+    off.stop().await.unwrap();
+
+    let on = TestServer::start(
+        fixture_model(),
+        ServeConfig {
+            tokens: paratag::config::Tokens(vec!["a-token-of-at-least-16-chars".into()]),
+            admin: true,
+            ..ServeConfig::default()
+        },
+    )
+    .await;
+    let names = listed_services(on.channel().await, Some("a-token-of-at-least-16-chars")).await;
+    assert!(names.iter().any(|n| n == "paratag.v1.Admin"), "{names:?}");
+    on.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn reflection_serves_the_error_detail_types_that_invalid_argument_carries() {
+    use prost::Message;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let server = TestServer::start(fixture_model(), ServeConfig::default()).await;
+    let answers = reflect_v1(
+        server.channel().await,
+        None,
+        vec![MessageRequest::FileContainingSymbol(
+            "google.rpc.BadRequest".into(),
+        )],
+    )
+    .await;
+    let Some(MessageResponse::FileDescriptorResponse(fds)) = answers.into_iter().next() else {
+        panic!("google.rpc.BadRequest is not served");
+    };
+    let files: Vec<prost_types::FileDescriptorProto> = fds
+        .file_descriptor_proto
+        .iter()
+        .map(|b| prost_types::FileDescriptorProto::decode(&b[..]).unwrap())
+        .collect();
+    assert!(
+        files
+            .iter()
+            .any(|f| f.package.as_deref() == Some("google.rpc")
+                && f.message_type.iter().any(|m| m.name() == "BadRequest")),
+        "{:?}",
+        files.iter().map(|f| f.name()).collect::<Vec<_>>()
     );
     server.stop().await.unwrap();
 }

@@ -35,6 +35,9 @@ pub use handlers::TopicService;
 /// Fully qualified name of the service, as used by health checks.
 pub const SERVICE_NAME: &str = "paratag.v1.TopicClassifier";
 
+/// Fully qualified name of the Admin service.
+pub const ADMIN_SERVICE_NAME: &str = "paratag.v1.Admin";
+
 /// Lifecycle of a server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Phase {
@@ -233,11 +236,7 @@ impl Server {
                 .await;
         }
 
-        let reflection = || {
-            tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        };
+        let reflection = || reflection_builder(config.admin);
         let (reflection_v1, reflection_v1alpha) = if config.reflection {
             (
                 Some(
@@ -259,10 +258,12 @@ impl Server {
             TopicService::new(state.clone()),
         )
         .max_decoding_message_size(message_limit);
-        let admin_service = config.admin.then(|| {
-            pb::admin_server::AdminServer::new(admin::AdminService::new(state.clone()))
-                .max_decoding_message_size(message_limit)
-        });
+        let admin_service = pb::admin_server::AdminServer::new(if config.admin {
+            admin::AdminService::new(state.clone())
+        } else {
+            admin::AdminService::disabled()
+        })
+        .max_decoding_message_size(message_limit);
 
         // Deadlines (the caller's and --request-timeout) are enforced by the gate, which answers
         // DEADLINE_EXCEEDED; see middleware.
@@ -302,7 +303,7 @@ impl Server {
             .add_service(health_service)
             .add_optional_service(reflection_v1)
             .add_optional_service(reflection_v1alpha)
-            .add_optional_service(admin_service)
+            .add_service(admin_service)
             .add_service(classifier);
 
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -398,6 +399,28 @@ impl Server {
             }
         }
     }
+}
+
+/// Server reflection: paratag's services (Admin only when it is on), health, reflection itself,
+/// and the `google.rpc` error-detail types, so that grpcurl and `buf curl` can print the
+/// `BadRequest` detail of an INVALID_ARGUMENT answer.
+fn reflection_builder(admin: bool) -> tonic_reflection::server::Builder<'static> {
+    let mut services = vec![
+        SERVICE_NAME,
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ];
+    if admin {
+        services.push(ADMIN_SERVICE_NAME);
+    }
+    services.into_iter().fold(
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET),
+        |builder, name| builder.with_service_name(name),
+    )
 }
 
 /// CORS for gRPC-Web from browsers on the allowed origins (None when no origin is allowed).
