@@ -158,6 +158,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PARATAG_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<u32>,
 
+    /// Largest encoded answer the server sends, in bytes; a larger answer is not sent and the
+    /// call fails OUT_OF_RANGE saying how to ask for less. The default is what gRPC clients
+    /// receive unless configured otherwise; at least 65536 [default: 4194304].
+    #[arg(long, env = "PARATAG_MAX_RESPONSE_BYTES")]
+    pub max_response_bytes: Option<u32>,
+
     /// Requests (open streams count as one) handled at once; beyond it calls are refused at
     /// once with RESOURCE_EXHAUSTED, never queued [default: 256].
     #[arg(long, env = "PARATAG_MAX_CONCURRENT_REQUESTS")]
@@ -254,6 +260,7 @@ struct ServeFile {
     max_batch_items: Option<u32>,
     max_document_bytes: Option<u32>,
     max_message_bytes: Option<u32>,
+    max_response_bytes: Option<u32>,
     max_concurrent_requests: Option<u32>,
     request_timeout: Option<f64>,
     keepalive_interval: Option<f64>,
@@ -284,6 +291,8 @@ pub struct Limits {
     pub max_document_bytes: u32,
     /// Largest decoded gRPC message, in bytes.
     pub max_message_bytes: u32,
+    /// Largest encoded answer sent, in bytes.
+    pub max_response_bytes: u32,
     /// Requests handled at once.
     pub max_concurrent_requests: u32,
 }
@@ -295,6 +304,7 @@ impl Default for Limits {
             max_batch_items: 256,
             max_document_bytes: 2 * 1024 * 1024,
             max_message_bytes: 4 * 1024 * 1024,
+            max_response_bytes: 4 * 1024 * 1024,
             max_concurrent_requests: 256,
         }
     }
@@ -399,6 +409,9 @@ pub struct Settings {
 /// Room for the protobuf envelope around the largest text or document.
 const ENVELOPE_BYTES: u32 = 4096;
 
+/// The smallest answer limit accepted: below it a single full Extract passage may not fit.
+const MIN_RESPONSE_BYTES: u32 = 65_536;
+
 fn seconds(name: &str, v: f64) -> Result<Duration, String> {
     if v.is_finite() && (0.0..=86_400.0).contains(&v) {
         Ok(Duration::from_secs_f64(v))
@@ -470,6 +483,10 @@ impl ServeArgs {
                 .max_message_bytes
                 .or(file.max_message_bytes)
                 .unwrap_or(dl.max_message_bytes),
+            max_response_bytes: self
+                .max_response_bytes
+                .or(file.max_response_bytes)
+                .unwrap_or(dl.max_response_bytes),
             max_concurrent_requests: self
                 .max_concurrent_requests
                 .or(file.max_concurrent_requests)
@@ -491,6 +508,12 @@ impl ServeArgs {
                 "--max-message-bytes ({}) must be at least {} (the larger of --max-text-bytes and --max-document-bytes plus {ENVELOPE_BYTES})",
                 limits.max_message_bytes,
                 biggest.saturating_add(ENVELOPE_BYTES)
+            ));
+        }
+        if limits.max_response_bytes < MIN_RESPONSE_BYTES {
+            return Err(format!(
+                "--max-response-bytes ({}) must be at least {MIN_RESPONSE_BYTES}",
+                limits.max_response_bytes
             ));
         }
         let request_timeout = seconds(

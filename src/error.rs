@@ -13,6 +13,19 @@ pub enum Error {
         /// What is wrong with it and what would be accepted.
         reason: String,
     },
+    /// The answer to a request would be larger than the server sends (`max_response_bytes`);
+    /// the caller can ask for less.
+    #[error(
+        "the answer would be {bytes} bytes, more than the {limit} bytes this server sends (its max_response_bytes, also what gRPC clients receive by default); ask for less: {advice}"
+    )]
+    AnswerTooLarge {
+        /// Encoded size of the answer, in bytes.
+        bytes: usize,
+        /// The server's limit, in bytes.
+        limit: u32,
+        /// Which request options make the answer smaller.
+        advice: &'static str,
+    },
     /// The service cannot answer now (starting up or shutting down); retrying later may work.
     #[error("unavailable: {0}")]
     Unavailable(String),

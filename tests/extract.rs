@@ -254,3 +254,93 @@ async fn bad_extract_options_are_refused() {
     );
     server.stop().await.unwrap();
 }
+
+/// Paragraphs in the registers users send (our own writing), repeated with a running number
+/// until the document is about `bytes` long.
+fn long_document(bytes: usize) -> String {
+    const PARAGRAPHS: [&str; 6] = [
+        "The health ministers of both countries agreed on Tuesday to share vaccine stocks and to train nurses together in the border provinces, an official said.",
+        "Customs officers reported that steel and grain exports rose for the third month in a row after the two sides cut tariffs under last year's trade accord.",
+        "Police said the attackers had planned the bombing for months; the interior ministry raised the terror alert and asked neighbours to share intelligence.",
+        "The spokesperson said the islands had always been part of the country's territory and that no foreign patrol would be allowed in its waters.",
+        "Flood waters rose again overnight in the delta, and the energy agency said the new solar parks would cut the region's coal use by a fifth.",
+        "Striker Lena Varga scored twice as the home side won the cup final three goals to one in front of a sold-out stadium on Sunday evening.",
+    ];
+    let mut doc = String::with_capacity(bytes + 200);
+    let mut n = 0;
+    while doc.len() < bytes {
+        doc.push_str(&format!(
+            "{} (Item {n}.)\n\n",
+            PARAGRAPHS[n % PARAGRAPHS.len()]
+        ));
+        n += 1;
+    }
+    doc
+}
+
+#[tokio::test]
+async fn an_answer_too_large_for_a_default_client_is_refused_saying_how_to_ask_for_less() {
+    let server = TestServer::default_model().await;
+    // The test client keeps tonic's defaults: it receives at most 4 MiB, like grpcio and grpcurl.
+    let mut client = server.client().await;
+    let limit = client
+        .get_model_info(pb::GetModelInfoRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .limits
+        .unwrap()
+        .max_response_bytes;
+    assert_eq!(limit, 4 * 1024 * 1024);
+    let doc = long_document(1_900_000);
+
+    let err = client
+        .extract(everything(&doc, pb::Encoding::Utf8))
+        .await
+        .expect_err("a full answer for 1.9 MB of short paragraphs is over 4 MiB");
+    assert_eq!(err.code(), Code::OutOfRange, "{err:?}");
+    for words in ["bytes", "4194304", "omit_text", "passage_top_k"] {
+        assert!(
+            err.message().contains(words),
+            "{words:?} in {}",
+            err.message()
+        );
+    }
+
+    let lean = pb::ExtractRequest {
+        document: doc.clone(),
+        omit_text: true,
+        passage_top_k: 2,
+        ..Default::default()
+    };
+    let r = client
+        .extract(lean)
+        .await
+        .expect("labels and spans only fit a default client")
+        .into_inner();
+    assert_eq!(r.passages.len(), r.total_passages as usize);
+    assert!(r.passages.len() > 10_000, "{}", r.passages.len());
+
+    // The same paragraphs, asked in full in a short document, get the same labels and spans.
+    let head = long_document(3000);
+    let full = client
+        .extract(pb::ExtractRequest {
+            document: head.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    for (lean, full) in r.passages.iter().zip(&full.passages) {
+        assert!(lean.text.is_empty());
+        assert_eq!(lean.span, full.span);
+        assert_eq!(lean.labels, full.labels);
+        assert!(lean.topics.len() <= 2);
+        assert_eq!(lean.topics[..], full.topics[..lean.topics.len()]);
+        assert_eq!(
+            cut(&doc, lean.span.as_ref().unwrap(), pb::Encoding::Utf8),
+            full.text
+        );
+    }
+    server.stop().await.unwrap();
+}

@@ -270,9 +270,10 @@ async fn model_info_reports_topics_training_and_limits() {
             limits.max_text_bytes,
             limits.max_batch_items,
             limits.max_document_bytes,
-            limits.max_message_bytes
+            limits.max_message_bytes,
+            limits.max_response_bytes
         ),
-        (1000, 4, 5000, 10_000)
+        (1000, 4, 5000, 10_000, 4 * 1024 * 1024)
     );
     server.stop().await.unwrap();
 }

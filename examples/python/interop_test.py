@@ -120,6 +120,26 @@ def main() -> int:
             document=big, features=pb.ExtractFeatures(entities=True, quotes=True, key_terms=5)),
             timeout=0.001), grpc.StatusCode.DEADLINE_EXCEEDED, None, "a 1 ms deadline")
 
+        # Answer size: grpcio receives at most 4 MiB by default (this channel keeps the default).
+        check(info.limits.max_response_bytes == 4 * 1024 * 1024, "answers are capped at 4 MiB")
+        long_doc = "".join(
+            f"Steel exports rose after tariffs were cut, customs officers said (report {i}).\n\n"
+            for i in range(22000))
+        expect_error(lambda: stub.Extract(pb.ExtractRequest(
+            document=long_doc, features=pb.ExtractFeatures(sentences=True, key_terms=5)), timeout=60),
+            grpc.StatusCode.OUT_OF_RANGE, None, "an answer over 4 MiB is refused by the server")
+        try:
+            stub.Extract(pb.ExtractRequest(document=long_doc, features=pb.ExtractFeatures(
+                sentences=True, key_terms=5)), timeout=60)
+        except grpc.RpcError as e:
+            check("omit_text" in e.details() and "passage_top_k" in e.details(),
+                  f"the refusal says how to ask for less ({e.details()[:80]}...)")
+        lean = stub.Extract(pb.ExtractRequest(document=long_doc, omit_text=True, passage_top_k=3),
+                            timeout=60)
+        check(len(lean.passages) == 22000 and all(not p.text for p in lean.passages)
+              and long_doc[lean.passages[7].span.begin:lean.passages[7].span.end].endswith("(report 7)."),
+              "with omit_text and passage_top_k the answer reaches a default grpcio client")
+
         items = [pb.ClassifyStreamRequest(id=f"n{i}", text=("" if i == 3 else "Tariffs on steel rose."))
                  for i in range(20)]
         replies = list(stub.ClassifyStream(iter(items), timeout=10))

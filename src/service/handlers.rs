@@ -107,16 +107,56 @@ fn check_encoding(value: i32) -> Result<Unit> {
     }
 }
 
-/// Builds an Extract response, converting every byte span into `unit`.
+/// What an Extract answer carries besides what was extracted, after validation.
+#[derive(Debug, Clone, Copy)]
+struct AnswerShape {
+    /// Offset unit of every span.
+    unit: Unit,
+    /// Topics below this score are left out of `Passage.topics`.
+    min_score: f32,
+    /// Most topics per passage (0: all).
+    passage_top_k: usize,
+    /// Leave out the echoed document text (spans still locate it).
+    omit_text: bool,
+}
+
+/// How to make each RPC's answer smaller, for [`Error::AnswerTooLarge`].
+const CLASSIFY_ADVICE: &str = "set top_k, raise min_score or lower max_evidence";
+const BATCH_ADVICE: &str =
+    "send fewer texts per batch, set top_k, raise min_score or lower max_evidence";
+const EXTRACT_ADVICE: &str = "set omit_text and passage_top_k (for instance 3), raise min_score, filter by topics, ask for fewer features, or send a shorter document";
+
+/// Refuses an answer that would be larger than `limit` bytes encoded, which default gRPC
+/// clients could not receive, with OUT_OF_RANGE and `advice` instead of sending it.
+fn fit<M: prost::Message>(answer: M, limit: u32, advice: &'static str) -> Result<M> {
+    let bytes = answer.encoded_len();
+    if bytes > limit as usize {
+        return Err(Error::AnswerTooLarge {
+            bytes,
+            limit,
+            advice,
+        });
+    }
+    Ok(answer)
+}
+
+/// Builds an Extract response, converting every byte span into `shape.unit`.
 fn extraction_response(
     model: &Model,
     doc: &str,
     x: &Extraction,
-    unit: Unit,
-    min_score: f32,
+    shape: AnswerShape,
     options: &ExtractOptions,
 ) -> pb::ExtractResponse {
+    let unit = shape.unit;
     let map = OffsetMap::new(doc, unit);
+    let text = |s: Span| {
+        if shape.omit_text {
+            String::new()
+        } else {
+            doc[s.start..s.end].to_owned()
+        }
+    };
     let span = |s: Span| {
         Some(pb::Span {
             begin: map.convert(s.start),
@@ -137,16 +177,21 @@ fn extraction_response(
             .iter()
             .map(|p| pb::Passage {
                 index: p.index as u32,
-                text: doc[p.span.start..p.span.end].to_owned(),
+                text: text(p.span),
                 span: span(p.span),
                 labels: model.label_names(&p.classification),
-                topics: topic_scores(model, &p.classification, 0, min_score),
+                topics: topic_scores(
+                    model,
+                    &p.classification,
+                    shape.passage_top_k,
+                    shape.min_score,
+                ),
                 none_score: p.classification.none_score,
                 sentences: p
                     .sentences
                     .iter()
                     .map(|s| pb::Sentence {
-                        text: doc[s.start..s.end].to_owned(),
+                        text: text(*s),
                         span: span(*s),
                     })
                     .collect(),
@@ -176,7 +221,7 @@ fn extraction_response(
                         .mentions
                         .iter()
                         .map(|m| pb::EntityMention {
-                            text: doc[m.span.start..m.span.end].to_owned(),
+                            text: text(m.span),
                             span: span(m.span),
                             passage_index: m.passage as u32,
                         })
@@ -193,7 +238,7 @@ fn extraction_response(
             .quotes
             .iter()
             .map(|q| pb::Quote {
-                text: doc[q.span.start..q.span.end].to_owned(),
+                text: text(q.span),
                 span: span(q.span),
                 passage_index: q.passage as u32,
                 speaker: q
@@ -289,7 +334,6 @@ fn classify_one(model: &Model, text: &str, opts: ScoreOptions) -> pb::ClassifyRe
     }
 }
 
-/// Runs `f` inline for small inputs and on the blocking pool for large ones.
 /// Runs `f` inline for small inputs; large ones run on the blocking pool, at most one per core
 /// at a time (`heavy` permits), so big batches and documents never stall the reactor and never
 /// pile up more threads than cores. Waiting callers are bounded by admission control.
@@ -409,7 +453,8 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
             classify_one(&model, &req.text, opts)
         })
         .await?;
-        Ok(Response::new(resp))
+        let limit = self.state.limits.max_response_bytes;
+        Ok(Response::new(fit(resp, limit, CLASSIFY_ADVICE)?))
     }
 
     async fn classify_batch(
@@ -450,7 +495,11 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
             }
         })
         .await?;
-        Ok(Response::new(resp))
+        Ok(Response::new(fit(
+            resp,
+            limits.max_response_bytes,
+            BATCH_ADVICE,
+        )?))
     }
 
     async fn extract(
@@ -465,8 +514,12 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
             self.state.limits.max_document_bytes,
         )?;
         let topics = resolve_topics(&model, &req.topics)?;
-        let min_score = check_min_score(req.min_score)?;
-        let encoding = check_encoding(req.encoding)?;
+        let shape = AnswerShape {
+            unit: check_encoding(req.encoding)?,
+            min_score: check_min_score(req.min_score)?,
+            passage_top_k: req.passage_top_k as usize,
+            omit_text: req.omit_text,
+        };
         let features = req.features.unwrap_or_default();
         if features.key_terms > MAX_KEY_TERMS {
             return Err(Error::invalid(
@@ -491,10 +544,11 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
         let resp = run_sized(&self.state.heavy, bytes, move || {
             let doc = &req.document;
             let x = extract(&model, &gazetteer, doc, &options);
-            extraction_response(&model, doc, &x, encoding, min_score, &options)
+            extraction_response(&model, doc, &x, shape, &options)
         })
         .await?;
-        Ok(Response::new(resp))
+        let limit = self.state.limits.max_response_bytes;
+        Ok(Response::new(fit(resp, limit, EXTRACT_ADVICE)?))
     }
 
     async fn get_model_info(
@@ -542,6 +596,7 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
                 max_batch_items: limits.max_batch_items,
                 max_document_bytes: limits.max_document_bytes,
                 max_message_bytes: limits.max_message_bytes,
+                max_response_bytes: limits.max_response_bytes,
             }),
             decision: match model.decision() {
                 Decision::Thresholds => pb::DecisionRule::Thresholds,
@@ -567,6 +622,31 @@ mod tests {
         }
         assert_eq!(check_min_score(0.0).unwrap(), 0.0);
         assert_eq!(check_min_score(1.0).unwrap(), 1.0);
+    }
+
+    #[test]
+    fn answers_over_the_limit_are_refused_with_their_size_and_advice() {
+        let answer = pb::ClassifyBatchResponse {
+            model_version: "v".repeat(100),
+            ..Default::default()
+        };
+        let size = prost::Message::encoded_len(&answer);
+        assert!(fit(answer.clone(), size as u32, BATCH_ADVICE).is_ok());
+        let e = fit(answer, size as u32 - 1, BATCH_ADVICE).unwrap_err();
+        assert_eq!(
+            Status::from(Error::AnswerTooLarge {
+                bytes: 1,
+                limit: 0,
+                advice: ""
+            })
+            .code(),
+            tonic::Code::OutOfRange
+        );
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("{size} bytes")) && msg.contains("fewer texts"),
+            "{msg}"
+        );
     }
 
     #[test]

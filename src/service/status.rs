@@ -3,6 +3,7 @@
 //! | error | code | should a caller retry? |
 //! |---|---|---|
 //! | `InvalidArgument` (also a body that does not decode: see `codec`) | `INVALID_ARGUMENT`, with a `google.rpc.BadRequest` detail naming the field | no: fix the request |
+//! | `AnswerTooLarge` | `OUT_OF_RANGE`, saying the answer's size and how to ask for less | no: ask for less |
 //! | `Unavailable` | `UNAVAILABLE` | yes, with back-off or on another replica |
 //! | `Model` (a reload refused) | `FAILED_PRECONDITION` | no: fix the model file |
 //! | anything else | `INTERNAL`; the detail is logged, not sent | no |
@@ -34,6 +35,7 @@ impl From<Error> for Status {
                 format!("{field}: {reason}"),
                 ErrorDetails::with_bad_request_violation(field, reason),
             ),
+            too_large @ Error::AnswerTooLarge { .. } => Status::out_of_range(too_large.to_string()),
             Error::Unavailable(why) => Status::unavailable(why),
             // Only the Admin service loads models on request; its callers run the server.
             model @ Error::Model { .. } => Status::failed_precondition(model.to_string()),
