@@ -18,13 +18,16 @@ console.log(`services: ${services.join(", ")}`);
 const descriptor = await reflection.getDescriptorBySymbol("paratag.v1.TopicClassifier");
 const pkg = descriptor.getPackageObject({ longs: String, enums: String, defaults: true });
 const client = new pkg.paratag.v1.TopicClassifier(values.target, credentials);
-client.Classify({ text, topK: 3 }, { deadline: Date.now() + 5000 }, (err, reply) => {
+// The reflected descriptor keeps the proto's own field names, so fields are snake_case here
+// (top_k, model_version), unlike paratag.js, whose proto-loader converts them to camelCase.
+client.Classify({ text, top_k: 3 }, { deadline: Date.now() + 5000 }, (err, reply) => {
   if (err) {
     console.error(`Classify failed: ${err.code} ${err.details}`);
     process.exitCode = 1;
   } else {
     console.log(JSON.stringify(reply, null, 2));
     console.log(`labels: ${JSON.stringify(reply.labels)}`);
+    console.log(`topics: ${reply.topics.length}`);
   }
   client.close();
 });

@@ -40,6 +40,7 @@ def main() -> int:
         response = call(request_class(text=args.text, top_k=3), timeout=5)
         print(json_format.MessageToJson(response))
         print(f"labels: {list(response.labels)}")
+        print(f"topics: {len(response.topics)}")
     return 0
 
 
