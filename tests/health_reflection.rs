@@ -306,3 +306,25 @@ async fn reflection_serves_the_error_detail_types_that_invalid_argument_carries(
     );
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn every_listed_service_has_its_descriptor_served() {
+    // `buf curl --list-methods` and grpcurl's `describe` resolve each listed name.
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let server = TestServer::start(fixture_model(), ServeConfig::default()).await;
+    let names = listed_services(server.channel().await, None).await;
+    assert!(names.len() >= 4, "{names:?}");
+    let asks = names
+        .iter()
+        .map(|n| MessageRequest::FileContainingSymbol(n.clone()))
+        .collect();
+    let answers = reflect_v1(server.channel().await, None, asks).await;
+    for (name, answer) in names.iter().zip(answers) {
+        assert!(
+            matches!(answer, MessageResponse::FileDescriptorResponse(_)),
+            "{name}: {answer:?}"
+        );
+    }
+    server.stop().await.unwrap();
+}
