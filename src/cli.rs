@@ -554,7 +554,10 @@ fn classify_cmd(args: ClassifyArgs) -> Result<()> {
     }
     let evidence = if args.explain { 5 } else { 0 };
     let items: Vec<(usize, usize, Classification)> = if args.whole {
-        vec![(0, input.len(), model.classify(&input, evidence))]
+        // The span covers the text, not the whitespace around it, as Extract's passages do.
+        let start = input.len() - input.trim_start().len();
+        let end = input.trim_end().len();
+        vec![(start, end, model.classify(&input, evidence))]
     } else {
         extract(
             &model,
@@ -581,22 +584,27 @@ fn classify_cmd(args: ClassifyArgs) -> Result<()> {
             .map(|(i, (b, e, c))| {
                 serde_json::json!({
                     "index": i,
+                    "text": &input[*b..*e],
                     "span": {"begin": b, "end": e},
-                    "labels": c.labels.iter().map(|&t| &model.topics()[t]).collect::<Vec<_>>(),
-                    "none_score": c.none_score,
-                    "scores": c.ranked().iter().map(|&t| serde_json::json!({
+                    "labels": model.label_names(c),
+                    "topics": c.ranked().iter().map(|&t| serde_json::json!({
                         "topic": model.topics()[t],
                         "score": c.scores[t],
+                        "threshold": model.thresholds()[t],
                         "evidence": c.evidence.get(t).map(|ev| ev.iter().map(|e| serde_json::json!({
                             "term": e.term, "weight": e.weight, "count": e.count
                         })).collect::<Vec<_>>()).unwrap_or_default(),
                     })).collect::<Vec<_>>(),
+                    "noneScore": c.none_score,
                 })
             })
             .collect();
+        // The field names and shape of Extract's answer in gRPC's JSON mapping (as grpcurl
+        // prints it), so scripts read the command's output and the service's alike.
         let out = serde_json::json!({
-            "model": model.meta().name,
-            "model_version": model.version(),
+            "totalPassages": passages.len(),
+            "modelVersion": model.version(),
+            "encoding": "ENCODING_UTF8",
             "passages": passages,
         });
         println!("{out}");

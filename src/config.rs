@@ -659,52 +659,57 @@ pub enum LearnerKind {
 }
 
 /// Training settings that can override a recipe (all optional).
+///
+/// Each help text states the built-in default (`TrainConfig::default`), which applies when
+/// neither the flag nor a `--recipe` sets the value; a test keeps the two in step.
 #[derive(Debug, Clone, Default, Args)]
 pub struct RecipeOverrides {
-    /// Learner.
+    /// Learner [default: logistic].
     #[arg(long, env = "PARATAG_LEARNER", value_enum)]
     pub learner: Option<LearnerKind>,
-    /// L2 penalty (logistic) or smoothing (naive Bayes).
+    /// L2 penalty (logistic) or smoothing (naive Bayes) [default: 0.1].
     #[arg(long, env = "PARATAG_ALPHA")]
     pub alpha: Option<f32>,
-    /// L-BFGS iterations (logistic learners).
+    /// L-BFGS iterations (logistic learners) [default: 200].
     #[arg(long, env = "PARATAG_MAX_ITERATIONS")]
     pub max_iterations: Option<u64>,
-    /// Longest n-gram, 1 or 2.
+    /// Longest n-gram, 1 or 2 [default: 2].
     #[arg(long, env = "PARATAG_NGRAMS")]
     pub ngrams: Option<u8>,
-    /// Minimum document frequency of a term (paragraphs).
+    /// Minimum document frequency of a term (paragraphs) [default: 2].
     #[arg(long, env = "PARATAG_MIN_DF")]
     pub min_df: Option<u32>,
-    /// Maximum document frequency of a term (fraction of paragraphs).
+    /// Maximum document frequency of a term (fraction of paragraphs) [default: 0.5].
     #[arg(long, env = "PARATAG_MAX_DF")]
     pub max_df: Option<f32>,
-    /// Keep at most this many terms (0 = all).
+    /// Keep at most this many terms (0 = all) [default: 0].
     #[arg(long, env = "PARATAG_MAX_FEATURES")]
     pub max_features: Option<u32>,
-    /// Keep only the N terms most associated with a class, by chi-squared (0 = off).
+    /// Keep only the N terms most associated with a class, by chi-squared (0 = off)
+    /// [default: 0].
     #[arg(long, env = "PARATAG_SELECT")]
     pub select: Option<u32>,
-    /// Use sublinear term frequency (true/false).
+    /// Use sublinear term frequency (true/false) [default: true].
     #[arg(long, env = "PARATAG_SUBLINEAR_TF")]
     pub sublinear_tf: Option<bool>,
-    /// Stopword list: "english" or "none".
+    /// Stopword list: "english" or "none" [default: none].
     #[arg(long, env = "PARATAG_STOPWORDS")]
     pub stopwords: Option<String>,
-    /// Give "none" paragraphs their own class in softmax learners (true/false).
+    /// Give "none" paragraphs their own class in softmax learners (true/false)
+    /// [default: true].
     #[arg(long, env = "PARATAG_NONE_CLASS")]
     pub none_class: Option<bool>,
-    /// Folds used to choose per-topic thresholds.
+    /// Folds used to choose per-topic thresholds [default: 3].
     #[arg(long, env = "PARATAG_THRESHOLD_FOLDS")]
     pub threshold_folds: Option<u32>,
     /// What the thresholds maximise on held-out folds: "f1" (each topic's F1) or "accuracy"
-    /// (top-1 accuracy, "none" included, starting from the F1 thresholds).
+    /// (top-1 accuracy, "none" included, starting from the F1 thresholds) [default: f1].
     #[arg(long, env = "PARATAG_THRESHOLD_OBJECTIVE")]
     pub threshold_objective: Option<crate::model::train::ThresholdObjective>,
-    /// Seed for fold assignment.
+    /// Seed for fold assignment [default: 42].
     #[arg(long, env = "PARATAG_SEED")]
     pub seed: Option<u64>,
-    /// Worker threads for independent fits (0 = all cores).
+    /// Worker threads for independent fits (0 = all cores) [default: 0].
     #[arg(long, env = "PARATAG_THREADS")]
     pub threads: Option<usize>,
 }
@@ -801,6 +806,59 @@ pub struct ClassifyArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn train_help_states_the_real_defaults() {
+        use crate::model::train::{Learner, TrainConfig};
+        use clap::CommandFactory;
+        let d = TrainConfig::default();
+        let Learner::Logistic {
+            alpha,
+            max_iterations,
+        } = d.learner
+        else {
+            panic!("the default learner is multinomial logistic regression")
+        };
+        let f = &d.features;
+        let objective = serde_json::to_value(d.threshold_objective).unwrap();
+        let stopwords = if f.stopwords.is_empty() {
+            "none"
+        } else {
+            "english"
+        };
+        let want = [
+            ("learner", "logistic".to_string()),
+            ("alpha", alpha.to_string()),
+            ("max_iterations", max_iterations.to_string()),
+            ("ngrams", f.ngrams.to_string()),
+            ("min_df", f.min_df.to_string()),
+            ("max_df", f.max_df.to_string()),
+            ("max_features", f.max_features.to_string()),
+            ("select", f.select.to_string()),
+            ("sublinear_tf", f.sublinear_tf.to_string()),
+            ("stopwords", stopwords.to_string()),
+            ("none_class", d.none_class.to_string()),
+            ("threshold_folds", d.threshold_folds.to_string()),
+            (
+                "threshold_objective",
+                objective.as_str().unwrap().to_string(),
+            ),
+            ("seed", d.seed.to_string()),
+            ("threads", d.threads.to_string()),
+        ];
+        for sub in ["train", "eval"] {
+            let cmd = Cli::command();
+            let cmd = cmd.find_subcommand(sub).unwrap();
+            for (id, value) in &want {
+                let arg = cmd.get_arguments().find(|a| a.get_id() == id).unwrap();
+                let help = arg.get_help().unwrap().to_string();
+                assert!(
+                    help.ends_with(&format!("[default: {value}]")),
+                    "{sub} --{id}: {help:?} should end with [default: {value}]"
+                );
+            }
+        }
+    }
 
     fn serve(args: &[&str]) -> ServeArgs {
         let mut all = vec!["paratag", "serve"];

@@ -236,14 +236,44 @@ fn classify_labels_paragraphs_locally_as_table_and_json() {
         String::from_utf8(out.stdout).unwrap()
     };
     let json: serde_json::Value = serde_json::from_str(&run(&["--json", "-"])).unwrap();
+    // Extract's answer in gRPC's JSON mapping: camelCase, `topics` with thresholds.
+    assert!(
+        json["modelVersion"].is_string() && json["totalPassages"] == 2,
+        "{json}"
+    );
     let passages = json["passages"].as_array().unwrap();
     assert_eq!(passages.len(), 2);
     assert_eq!(passages[0]["labels"][0], "health_cooperation");
+    assert_eq!(passages[0]["topics"][0]["topic"], "health_cooperation");
+    assert!(passages[0]["topics"][0]["threshold"].is_f64());
+    assert!(passages[0]["noneScore"].is_f64());
     assert_eq!(passages[1]["labels"].as_array().unwrap().len(), 0);
     assert_eq!(
         passages[1]["span"]["end"].as_u64().unwrap() as usize,
         text.len()
     );
+    // --whole: one span over the text without the whitespace around it.
+    let mut child = bin()
+        .args(["classify", "--whole", "--json", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let padded = format!("\n  {text}\n\n");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(padded.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let whole: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let span = &whole["passages"][0]["span"];
+    assert_eq!(
+        (span["begin"].as_u64(), span["end"].as_u64()),
+        (Some(3), Some(3 + text.len() as u64))
+    );
+    assert_eq!(whole["passages"][0]["text"], text);
     let table = run(&["--explain"]);
     assert!(table.contains("health_cooperation"), "{table}");
     assert!(
