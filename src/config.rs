@@ -174,6 +174,12 @@ pub struct ServeArgs {
     #[arg(long, env = "PARATAG_REQUEST_TIMEOUT")]
     pub request_timeout: Option<f64>,
 
+    /// Longest a ClassifyStream may go without a message from its client, in seconds; then it
+    /// ends with DEADLINE_EXCEEDED and frees its admission slot, so silent streams cannot
+    /// take the server away. Clients that pause longer reopen the stream [default: 20].
+    #[arg(long, env = "PARATAG_STREAM_IDLE_TIMEOUT")]
+    pub stream_idle_timeout: Option<f64>,
+
     /// Seconds between HTTP/2 keepalive pings on idle connections (0: off) [default: 30].
     #[arg(long, env = "PARATAG_KEEPALIVE_INTERVAL")]
     pub keepalive_interval: Option<f64>,
@@ -263,6 +269,7 @@ struct ServeFile {
     max_response_bytes: Option<u32>,
     max_concurrent_requests: Option<u32>,
     request_timeout: Option<f64>,
+    stream_idle_timeout: Option<f64>,
     keepalive_interval: Option<f64>,
     keepalive_timeout: Option<f64>,
     warmup_rounds: Option<u32>,
@@ -348,6 +355,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// Longest request duration (a shorter client deadline wins).
     pub request_timeout: Duration,
+    /// Longest a ClassifyStream may wait for its client's next message.
+    pub stream_idle_timeout: Duration,
     /// HTTP/2 keepalive ping interval (None: off) and timeout.
     pub keepalive: Option<(Duration, Duration)>,
     /// Warm-up passes before SERVING.
@@ -375,6 +384,7 @@ impl Default for ServeConfig {
         ServeConfig {
             limits: Limits::default(),
             request_timeout: Duration::from_secs(30),
+            stream_idle_timeout: Duration::from_secs(20),
             keepalive: Some((Duration::from_secs(30), Duration::from_secs(10))),
             warmup_rounds: 20,
             drain_delay: Duration::ZERO,
@@ -525,6 +535,13 @@ impl ServeArgs {
         if request_timeout.is_zero() {
             return Err("--request-timeout must be more than 0 seconds".into());
         }
+        let stream_idle_timeout = match self.stream_idle_timeout.or(file.stream_idle_timeout) {
+            Some(v) => seconds("stream-idle-timeout", v)?,
+            None => d.stream_idle_timeout,
+        };
+        if stream_idle_timeout.is_zero() {
+            return Err("--stream-idle-timeout must be more than 0 seconds".into());
+        }
         let interval = seconds(
             "keepalive-interval",
             self.keepalive_interval
@@ -618,6 +635,7 @@ impl ServeArgs {
             serve: ServeConfig {
                 limits,
                 request_timeout,
+                stream_idle_timeout,
                 keepalive: (!interval.is_zero()).then_some((interval, keepalive_timeout)),
                 warmup_rounds: self
                     .warmup_rounds

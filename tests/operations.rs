@@ -604,3 +604,58 @@ async fn the_load_generator_reaches_a_tls_server_that_wants_a_token() {
     assert!(no_ca.to_string().contains("--ca-cert"), "{no_ca}");
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn silent_streams_end_after_the_idle_timeout_and_free_their_slots() {
+    let config = ServeConfig {
+        limits: Limits {
+            max_concurrent_requests: 4,
+            ..Limits::default()
+        },
+        stream_idle_timeout: Duration::from_millis(400),
+        ..ServeConfig::default()
+    };
+    let server = TestServer::start(fixture_model(), config).await;
+    // Four streams take every slot: each sends one item, then goes quiet without half-closing.
+    let mut held = Vec::new();
+    for i in 0..4 {
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tx.send(pb::ClassifyStreamRequest {
+            id: format!("s{i}"),
+            text: "Tariffs on steel rose.".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let mut replies = server
+            .client()
+            .await
+            .classify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(replies.message().await.unwrap().unwrap().result.is_some());
+        held.push((tx, replies));
+    }
+    let mut client = server.client().await;
+    let refused = client.classify(classify("Vaccines arrived.")).await;
+    assert_eq!(refused.unwrap_err().code(), Code::ResourceExhausted);
+
+    for (tx, mut replies) in held {
+        let end = tokio::time::timeout(Duration::from_secs(10), replies.message())
+            .await
+            .expect("a silent stream is ended by the server");
+        let status = end.expect_err("the stream ends with a status");
+        assert_eq!(status.code(), Code::DeadlineExceeded);
+        assert!(
+            status.message().contains("--stream-idle-timeout"),
+            "{status:?}"
+        );
+        drop(tx);
+    }
+    client
+        .classify(classify("Vaccines arrived."))
+        .await
+        .expect("the slots are free again");
+    server.stop().await.unwrap();
+}

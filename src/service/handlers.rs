@@ -416,8 +416,18 @@ impl pb::topic_classifier_server::TopicClassifier for TopicService {
         let state = self.state.clone();
         tokio::spawn(async move {
             let mut sequence = 0u64;
+            let idle = state.stream_idle_timeout;
             loop {
-                let item = match inbound.message().await {
+                let Ok(next) = tokio::time::timeout(idle, inbound.message()).await else {
+                    // Ending the stream frees its admission slot for other callers.
+                    let why = format!(
+                        "no message from the client for {} s (the server's --stream-idle-timeout); send items or half-close, and reopen the stream after a pause",
+                        idle.as_secs_f64()
+                    );
+                    let _ = tx.send(Err(Status::deadline_exceeded(why))).await;
+                    break;
+                };
+                let item = match next {
                     Ok(Some(item)) => item,
                     Ok(None) => break,
                     Err(status) => {

@@ -51,6 +51,8 @@ pub(crate) struct State {
     pub(crate) model: ArcSwap<Model>,
     pub(crate) gazetteer: Arc<Gazetteer>,
     pub(crate) limits: Limits,
+    /// Longest a ClassifyStream waits for its client's next message.
+    pub(crate) stream_idle_timeout: std::time::Duration,
     pub(crate) metrics: Arc<Metrics>,
     /// Permits for CPU-heavy work on the blocking pool (one per core).
     pub(crate) heavy: Arc<tokio::sync::Semaphore>,
@@ -217,6 +219,7 @@ impl Server {
             model: ArcSwap::from_pointee(model),
             gazetteer: Arc::new(gazetteer),
             limits: config.limits,
+            stream_idle_timeout: config.stream_idle_timeout,
             metrics: metrics.clone(),
             heavy: Arc::new(tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
