@@ -309,8 +309,15 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
     out
 }
 
-#[tokio::test]
-async fn metrics_are_scraped_from_a_separate_port() {
+/// A server with its metrics on a second port: (channel, metrics address, stop, server task).
+async fn serve_with_metrics(
+    config: ServeConfig,
+) -> (
+    Channel,
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<paratag::Result<()>>,
+) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let metrics = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let metrics_addr = metrics.local_addr().unwrap();
@@ -320,7 +327,7 @@ async fn metrics_are_scraped_from_a_separate_port() {
         paratag::service::Server::new(
             fixture_model(),
             paratag::extract::Gazetteer::default_gazetteer().unwrap(),
-            ServeConfig::default(),
+            config,
         )
         .with_metrics(metrics)
         .with_load_seconds(0.25)
@@ -339,6 +346,12 @@ async fn metrics_are_scraped_from_a_separate_port() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     wait_serving(channel.clone()).await;
+    (channel, metrics_addr, stop, task)
+}
+
+#[tokio::test]
+async fn metrics_are_scraped_from_a_separate_port() {
+    let (channel, metrics_addr, stop, task) = serve_with_metrics(ServeConfig::default()).await;
     let mut client = TopicClassifierClient::new(channel.clone());
     for _ in 0..3 {
         client.classify(classify("steel tariffs")).await.unwrap();
@@ -526,8 +539,13 @@ fn heavy_extract() -> pb::ExtractRequest {
 
 #[tokio::test]
 async fn deadlines_are_honoured_and_shutdown_lets_work_in_flight_finish() {
+    // The answer is bigger than default clients take; this client and server allow it.
     let config = ServeConfig {
         shutdown_grace: Duration::from_secs(30),
+        limits: Limits {
+            max_response_bytes: 256 * 1024 * 1024,
+            ..Limits::default()
+        },
         ..ServeConfig::default()
     };
     let mut server = TestServer::start(paratag::model::default_model().unwrap(), config).await;
@@ -658,4 +676,65 @@ async fn silent_streams_end_after_the_idle_timeout_and_free_their_slots() {
         .await
         .expect("the slots are free again");
     server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn metrics_count_a_streams_final_status_and_hang_ups_as_cancelled_not_internal() {
+    let config = ServeConfig {
+        stream_idle_timeout: Duration::from_millis(300),
+        ..ServeConfig::default()
+    };
+    let (channel, metrics_addr, stop, task) = serve_with_metrics(config).await;
+    let item = || pb::ClassifyStreamRequest {
+        text: "Tariffs on steel rose.".into(),
+        ..Default::default()
+    };
+    // One stream the client hangs up on after its first answer...
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.send(item()).await.unwrap();
+    let mut client = TopicClassifierClient::new(channel.clone());
+    let mut replies = client
+        .classify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    replies.message().await.unwrap().unwrap();
+    drop(replies);
+    drop(tx);
+    // ...and one the server ends because the client went quiet.
+    let (quiet_tx, rx) = tokio::sync::mpsc::channel(1);
+    quiet_tx.send(item()).await.unwrap();
+    let mut replies = client
+        .classify_stream(tokio_stream::wrappers::ReceiverStream::new(rx))
+        .await
+        .unwrap()
+        .into_inner();
+    replies.message().await.unwrap().unwrap();
+    let end = replies.message().await.unwrap_err();
+    assert_eq!(end.code(), Code::DeadlineExceeded);
+
+    let want = [
+        "paratag_requests_total{code=\"CANCELLED\",rpc=\"ClassifyStream\"} 1",
+        "paratag_requests_total{code=\"DEADLINE_EXCEEDED\",rpc=\"ClassifyStream\"} 1",
+        "paratag_in_flight_requests 0",
+    ];
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = http_get(metrics_addr, "/metrics").await;
+        if want.iter().all(|line| page.contains(line)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for line in want {
+        assert!(page.contains(line), "{line} missing from\n{page}");
+    }
+    assert!(!page.contains("code=\"INTERNAL\""), "{page}");
+    assert!(
+        !page.contains("code=\"OK\",rpc=\"ClassifyStream\""),
+        "{page}"
+    );
+    drop(quiet_tx);
+    let _ = stop.send(());
+    task.await.unwrap().unwrap();
 }

@@ -160,9 +160,63 @@ impl Drop for InFlight {
     }
 }
 
-/// A response body that holds the call's admission slot and in-flight count until it ends.
+/// One call's entry in the request metrics and the debug log, written once: with the status
+/// the call ended with (from the trailers-only headers, or the trailers after the body), or
+/// CANCELLED when it is dropped first, because the client went away before the answer was
+/// complete. So a stream's final status is what is counted, and hang-ups are not errors.
+struct CallRecord {
+    metrics: Arc<Metrics>,
+    rpc: String,
+    request_id: String,
+    started: Instant,
+    done: bool,
+}
+
+impl CallRecord {
+    fn finish(&mut self, code: tonic::Code) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        let code = code_name(code);
+        let elapsed = self.started.elapsed();
+        self.metrics
+            .requests
+            .with_label_values(&[self.rpc.as_str(), code])
+            .inc();
+        self.metrics
+            .duration
+            .with_label_values(&[self.rpc.as_str()])
+            .observe(elapsed.as_secs_f64());
+        tracing::debug!(
+            request_id = %self.request_id,
+            rpc = %self.rpc,
+            code,
+            micros = elapsed.as_micros() as u64,
+            "request"
+        );
+    }
+}
+
+impl Drop for CallRecord {
+    fn drop(&mut self) {
+        self.finish(tonic::Code::Cancelled);
+    }
+}
+
+/// The gRPC status carried by `headers` (response headers or trailers), if any.
+fn grpc_status(headers: &http::HeaderMap) -> Option<tonic::Code> {
+    headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(tonic::Code::from)
+}
+
+/// A response body that holds the call's admission slot and in-flight count until it ends,
+/// and records the call when its status is known.
 struct GuardedBody {
     inner: Body,
+    record: CallRecord,
     _permit: Option<OwnedSemaphorePermit>,
     _in_flight: InFlight,
 }
@@ -175,7 +229,19 @@ impl HttpBody for GuardedBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
+        let frame = Pin::new(&mut self.inner).poll_frame(cx);
+        match &frame {
+            Poll::Ready(Some(Ok(f))) => {
+                if let Some(code) = f.trailers_ref().and_then(grpc_status) {
+                    self.record.finish(code);
+                }
+            }
+            Poll::Ready(Some(Err(status))) => self.record.finish(status.code()),
+            // A body that ends without trailers carried its status in the headers.
+            Poll::Ready(None) => self.record.finish(tonic::Code::Ok),
+            Poll::Pending => {}
+        }
+        frame
     }
 
     fn is_end_stream(&self) -> bool {
@@ -294,7 +360,13 @@ where
             };
             gate.metrics.in_flight.inc();
             let in_flight = InFlight(gate.metrics.in_flight.clone());
-            let started = Instant::now();
+            let mut record = CallRecord {
+                metrics: gate.metrics.clone(),
+                rpc: rpc.clone(),
+                request_id: id_text.clone(),
+                started: Instant::now(),
+                done: false,
+            };
             let client_budget = req
                 .headers()
                 .get("grpc-timeout")
@@ -314,33 +386,15 @@ where
                 ))
                 .into_http::<Body>(),
             };
-            let elapsed = started.elapsed();
-            let code = response
-                .headers()
-                .get("grpc-status")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.parse::<i32>().ok())
-                .map_or(tonic::Code::Ok, tonic::Code::from);
-            let code = code_name(code);
-            gate.metrics
-                .requests
-                .with_label_values(&[rpc.as_str(), code])
-                .inc();
-            gate.metrics
-                .duration
-                .with_label_values(&[rpc.as_str()])
-                .observe(elapsed.as_secs_f64());
-            tracing::debug!(
-                request_id = %id_text,
-                rpc = %rpc,
-                code,
-                micros = elapsed.as_micros() as u64,
-                "request"
-            );
+            // An answer with its status in the headers (trailers-only: every error) is complete.
+            if let Some(code) = grpc_status(response.headers()) {
+                record.finish(code);
+            }
             let (mut parts, body) = response.into_parts();
             parts.headers.insert("x-request-id", request_id);
             let body = Body::new(GuardedBody {
                 inner: body,
+                record,
                 _permit: permit,
                 _in_flight: in_flight,
             });
