@@ -344,3 +344,146 @@ async fn an_answer_too_large_for_a_default_client_is_refused_saying_how_to_ask_f
     }
     server.stop().await.unwrap();
 }
+
+/// Entity names of `r` with the given type.
+fn names_of(r: &pb::ExtractResponse, kind: pb::EntityType) -> Vec<&str> {
+    r.entities
+        .iter()
+        .filter(|e| e.r#type == kind as i32)
+        .map(|e| e.name.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn people_without_a_title_are_found_by_how_the_text_talks_about_them() {
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    let doc = "Sergei Lavrov met Wang Yi in Moscow.";
+    let r = client
+        .extract(everything(doc, pb::Encoding::Utf8))
+        .await
+        .unwrap()
+        .into_inner();
+    let people = names_of(&r, pb::EntityType::Person);
+    assert!(people.contains(&"Sergei Lavrov"), "{:?}", r.entities);
+    assert!(people.contains(&"Wang Yi"), "{:?}", r.entities);
+    assert!(
+        r.entities.iter().any(|e| e.name == "Moscow"),
+        "{:?}",
+        r.entities
+    );
+
+    // Capitalised pairs that are institutions, places or sentence openers stay no one.
+    let doc = "The Foreign Ministry said the visit went well. Officials in New Delhi said \
+               the Middle East talks would resume. Heavy Rain fell on the capital.";
+    let r = client
+        .extract(everything(doc, pb::Encoding::Utf8))
+        .await
+        .unwrap()
+        .into_inner();
+    let people = names_of(&r, pb::EntityType::Person);
+    assert!(people.is_empty(), "{people:?}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_speaker_named_before_the_quote_by_surname_or_according_to_is_attributed() {
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    let doc = "Sergei Lavrov met Wang Yi in Moscow. Recep Tayyip Erdogan told reporters he \
+               would join them.\n\n\
+               Lavrov said: “The meeting was productive and long.”\n\n\
+               Wang said: “Our positions are close on every issue.”\n\n\
+               According to Erdogan, “the region needs calm above all.”";
+    let r = client
+        .extract(everything(doc, pb::Encoding::Utf8))
+        .await
+        .unwrap()
+        .into_inner();
+    let speaker = |needle: &str| {
+        r.quotes
+            .iter()
+            .find(|q| q.text.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} missing from {:#?}", r.quotes))
+            .speaker
+            .clone()
+    };
+    assert_eq!(speaker("productive"), "Sergei Lavrov");
+    assert_eq!(speaker("positions"), "Wang Yi");
+    assert_eq!(speaker("region"), "Recep Tayyip Erdogan");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_quote_ending_in_a_comma_is_returned_without_it() {
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    let doc = "Foreign Minister Wang Yi arrived.\n\n“We will deepen trust,” Wang said. \
+               “Are we ready?” he asked.";
+    let r = client
+        .extract(everything(doc, pb::Encoding::Utf8))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_spans_cut_exactly(doc, &r, pb::Encoding::Utf8);
+    let texts: Vec<&str> = r.quotes.iter().map(|q| q.text.as_str()).collect();
+    assert_eq!(texts, ["We will deepen trust", "Are we ready?"]);
+    assert_eq!(r.quotes[0].speaker, "Wang Yi");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn scare_quotes_are_not_quotations_but_quoted_clauses_are() {
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    let doc = "He criticised the \"double standards\" of some countries. Foreign Minister \
+               Wang Yi said: \"Every nation deserves the same respect.\"";
+    let r = client
+        .extract(everything(doc, pb::Encoding::Utf8))
+        .await
+        .unwrap()
+        .into_inner();
+    let texts: Vec<&str> = r.quotes.iter().map(|q| q.text.as_str()).collect();
+    assert_eq!(texts, ["Every nation deserves the same respect."]);
+    assert_eq!(r.quotes[0].speaker, "Wang Yi");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn key_terms_leave_out_numbers_ordinals_and_reporting_words() {
+    let server = TestServer::default_model().await;
+    let mut client = server.client().await;
+    let doc = "According to the health ministry, the two countries intends to ship a second \
+               batch of vaccines quickly; the plan aims to vaccinate two million nurses and \
+               doctors, and a second vaccine factory aims to open, according to officials who \
+               said the two sides would quickly agree.";
+    let mut req = everything(doc, pb::Encoding::Utf8);
+    if let Some(f) = req.features.as_mut() {
+        f.key_terms = 20;
+    }
+    let r = client.extract(req).await.unwrap().into_inner();
+    let terms: Vec<&str> = r.passages[0]
+        .key_terms
+        .iter()
+        .map(|k| k.term.as_str())
+        .collect();
+    for filler in [
+        "two",
+        "according",
+        "intends",
+        "second",
+        "aims",
+        "quickly",
+        "million",
+    ] {
+        assert!(
+            terms.iter().all(|t| !t.split(' ').any(|w| w == filler)),
+            "{filler} in {terms:?}"
+        );
+    }
+    assert!(
+        terms.iter().any(|t| t.contains("vaccin")),
+        "topical terms stay: {terms:?}"
+    );
+    server.stop().await.unwrap();
+}

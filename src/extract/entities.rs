@@ -1,6 +1,7 @@
 //! Entities: countries, organisations and places found with the gazetteer, and people found by
 //! their titles and by how news text talks about them ("Foreign Minister X", "X said",
-//! "X, who…"). Mentions of one thing are merged into one entity: "China", "Chinese", "China's"
+//! "X, who…", "X met Y"; a sentence-initial word the document also writes in lower case
+//! starts no name). Mentions of one thing are merged into one entity: "China", "Chinese", "China's"
 //! and "Beijing" used as the government are China; a surname used later ("Wang said") joins the
 //! full name introduced earlier ("Wang Yi"). Every step is a single pass over the tokens, so the
 //! cost is linear in the document's size.
@@ -180,6 +181,21 @@ pub(crate) const SPEECH_VERBS: &[&str] = &[
     "warns",
     "welcomed",
     "wrote",
+];
+
+/// Verbs of meeting and visiting that, next to a run of two or more capitalised words, make it
+/// a person ("Sergei Lavrov met Wang Yi").
+const MEETING_VERBS: &[&str] = &[
+    "greeted",
+    "hosted",
+    "meets",
+    "met",
+    "phoned",
+    "received",
+    "spoke",
+    "telephoned",
+    "thanked",
+    "visited",
 ];
 
 /// Verbs after a capital that make it stand for the government ("Beijing said").
@@ -463,10 +479,18 @@ pub(crate) fn find_entities(document: &str, doc: &DocTokens, gaz: &Gazetteer) ->
             .iter()
             .any(|w| NOT_PERSON_WORDS.contains(&w.as_str()))
     };
+    // Words the document also writes in lower case are common words, not names, when they
+    // open a sentence ("Heavy rain fell. Heavy Rain…").
+    let common: rustc_hash::FxHashSet<&str> = toks
+        .iter()
+        .zip(&doc.lower)
+        .filter(|(t, _)| !t.cap)
+        .map(|(_, l)| l.as_str())
+        .collect();
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut k = 0;
     while k < n {
-        if !is_name_token(k) {
+        if !is_name_token(k) || toks[k].sentence_start && common.contains(doc.lower[k].as_str()) {
             k += 1;
             continue;
         }
@@ -484,6 +508,10 @@ pub(crate) fn find_entities(document: &str, doc: &DocTokens, gaz: &Gazetteer) ->
         |b: usize| b < n && joined[b - 1] && SPEECH_VERBS.contains(&doc.lower[b].as_str());
     let speech_before =
         |a: usize| a > 0 && joined[a - 1] && SPEECH_VERBS.contains(&doc.lower[a - 1].as_str());
+    let meeting_after =
+        |b: usize| b < n && joined[b - 1] && MEETING_VERBS.contains(&doc.lower[b].as_str());
+    let meeting_before =
+        |a: usize| a > 0 && joined[a - 1] && MEETING_VERBS.contains(&doc.lower[a - 1].as_str());
     let who_after = |b: usize| {
         b < n
             && doc.lower[b] == "who"
@@ -526,6 +554,8 @@ pub(crate) fn find_entities(document: &str, doc: &DocTokens, gaz: &Gazetteer) ->
         let evidence = title.is_some()
             || speech_after(b)
             || speech_before(a)
+            || meeting_after(b)
+            || meeting_before(a)
             || who_after(b)
             || honorific_before(a);
         if b - a >= 2 && evidence || b - a == 1 && title.is_some() {

@@ -91,7 +91,15 @@ pub fn extract(
     } else {
         Vec::new()
     };
-    let evidence = options.key_terms;
+    // Extra evidence, so that key terms left out as filler can be replaced by the next ones.
+    let evidence = if options.key_terms > 0 {
+        options
+            .key_terms
+            .saturating_mul(2)
+            .saturating_add(KEY_TERM_SLACK)
+    } else {
+        0
+    };
     let mut passages: Vec<Passage> = spans
         .iter()
         .enumerate()
@@ -158,6 +166,7 @@ fn key_terms(
     let picked: Vec<(String, f32)> = match c.top().or_else(|| c.ranked().first().copied()) {
         Some(t) if c.evidence.get(t).is_some_and(|e| !e.is_empty()) => c.evidence[t]
             .iter()
+            .filter(|e| !is_filler(&e.term))
             .take(n)
             .map(|e| (e.term.clone(), e.weight))
             .collect(),
@@ -166,15 +175,16 @@ fn key_terms(
             model.featurizer().transform(text, &mut scratch);
             let mut feats = scratch.features.clone();
             feats.sort_by(|a, b| b.value.total_cmp(&a.value).then(a.index.cmp(&b.index)));
+            let terms = model.featurizer().terms();
             feats
                 .iter()
-                .take(n)
-                .map(|f| {
-                    (
-                        model.featurizer().terms()[f.index as usize].clone(),
-                        f.value,
-                    )
+                .filter_map(|f| {
+                    terms
+                        .get(f.index as usize)
+                        .filter(|t| !is_filler(t))
+                        .map(|t| (t.clone(), f.value))
                 })
+                .take(n)
                 .collect()
         }
     };
@@ -194,6 +204,73 @@ fn key_terms(
             weight,
         })
         .collect()
+}
+
+/// How many more evidence terms than twice the asked-for key terms the model is asked for.
+const KEY_TERM_SLACK: usize = 8;
+
+/// Words that carry no topic: number words, ordinals, and reporting or filler words. A key term
+/// with one of them ("two", "two sides", "according") is left out.
+const FILLER_WORDS: &[&str] = &[
+    "according",
+    "added",
+    "aim",
+    "aimed",
+    "aims",
+    "also",
+    "billion",
+    "dozen",
+    "dozens",
+    "eight",
+    "eighth",
+    "eleven",
+    "fifth",
+    "first",
+    "five",
+    "four",
+    "fourth",
+    "half",
+    "hundred",
+    "hundreds",
+    "intend",
+    "intended",
+    "intends",
+    "last",
+    "million",
+    "millions",
+    "nine",
+    "ninth",
+    "one",
+    "quickly",
+    "reportedly",
+    "said",
+    "says",
+    "second",
+    "seven",
+    "seventh",
+    "six",
+    "sixth",
+    "ten",
+    "tenth",
+    "third",
+    "thousand",
+    "thousands",
+    "three",
+    "told",
+    "trillion",
+    "twelve",
+    "twenty",
+    "two",
+];
+
+/// Whether `term` (a unigram or bigram) contains a filler word or a number.
+fn is_filler(term: &str) -> bool {
+    term.split(' ').any(|w| {
+        FILLER_WORDS.contains(&w)
+            || w.chars().next().is_some_and(|c| c.is_ascii_digit())
+                && w.chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '.' | ','))
+    })
 }
 
 /// Every unigram and bigram of `text` as the featurizer forms them, with its byte span.
@@ -229,6 +306,24 @@ fn term_occurrences(model: &Model, text: &str) -> Vec<(String, Span)> {
 mod tests {
     use super::gazetteer::tests::SMALL;
     use super::*;
+
+    #[test]
+    fn filler_words_and_numbers_are_no_key_terms() {
+        for t in [
+            "two",
+            "two sides",
+            "according",
+            "second batch",
+            "2025",
+            "3.5",
+            "aims",
+        ] {
+            assert!(is_filler(t), "{t}");
+        }
+        for t in ["vaccine", "health ministry", "g20", "twofold"] {
+            assert!(!is_filler(t), "{t}");
+        }
+    }
 
     #[test]
     fn extraction_switches_turn_parts_on_and_off() {

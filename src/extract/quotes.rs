@@ -2,6 +2,9 @@
 //! single ‘…’), with the speaker attributed from the surrounding clause:
 //! `“…,” Wang said.` / `“…,” said Wang.` / `Wang said: “…”` / `according to Wang, “…”` /
 //! `“…,” he said.` (the pronoun resolved to the person mentioned last before the quote).
+//! A comma that ends the quoted words is left out of the quote; a short phrase of at most four
+//! words with no closing punctuation inside a sentence (`the “double standards” of some`) is a
+//! scare quote and no quotation.
 
 use super::entities::{DocTokens, EntityAnalysis, EntityType, SPEECH_VERBS};
 use crate::text::Span;
@@ -29,9 +32,20 @@ fn quote_spans(document: &str, passage: Span) -> Vec<(Span, Span)> {
     let mut chars = text.char_indices().peekable();
     let mut push = |open: usize, open_len: usize, close: usize, close_len: usize| {
         let inner = &text[open + open_len..close];
+        let trimmed = inner.trim();
+        // A short phrase without closing punctuation, not introduced by a colon or comma, is a
+        // scare quote ("the “double standards” of some"), not a quotation.
+        let words = trimmed.split_whitespace().count();
+        let punctuated = trimmed.ends_with([',', '.', '?', '!', '\u{2026}']);
+        let introduced = text[..open].trim_end().ends_with([':', ',']);
+        if words <= MAX_SCARE_WORDS && !punctuated && !introduced {
+            return;
+        }
+        // A comma that ends the quoted words belongs to the sentence around them.
+        let kept = inner.trim_end_matches(|c: char| c == ',' || c.is_whitespace());
         let lead = inner.len() - inner.trim_start().len();
-        let trail = inner.len() - inner.trim_end().len();
-        if inner.trim().is_empty() {
+        let trail = inner.len() - kept.len();
+        if kept.trim().is_empty() {
             return;
         }
         out.push((
@@ -89,6 +103,9 @@ fn quote_spans(document: &str, passage: Span) -> Vec<(Span, Span)> {
 }
 
 const PRONOUNS: &[&str] = &["he", "she"];
+
+/// Quoted phrases of at most this many words, inside a sentence, are scare quotes.
+const MAX_SCARE_WORDS: usize = 4;
 
 /// Finds the quotes of every passage and attributes speakers.
 pub(crate) fn find_quotes(
@@ -231,17 +248,17 @@ mod tests {
         let q = quotes(doc);
         let by_text = |t: &str| q.iter().find(|(x, _)| x == t).unwrap().1.clone();
         assert_eq!(
-            by_text("Trust is the basis of our ties,").as_deref(),
+            by_text("Trust is the basis of our ties").as_deref(),
             Some("Wang Yi")
         );
-        assert_eq!(by_text("We agree,").as_deref(), Some("Mevlut Cavusoglu"));
+        assert_eq!(by_text("We agree").as_deref(), Some("Mevlut Cavusoglu"));
         assert_eq!(
             by_text("The talks were useful.").as_deref(),
             Some("Mevlut Cavusoglu")
         );
         assert_eq!(by_text("both sides gain").as_deref(), Some("Wang Yi"));
         assert_eq!(
-            by_text("It will take time,").as_deref(),
+            by_text("It will take time").as_deref(),
             Some("Mevlut Cavusoglu")
         );
     }
@@ -249,20 +266,31 @@ mod tests {
     #[test]
     fn scare_quotes_and_apostrophes_are_handled() {
         let doc = "Both sides should oppose “double standards”, Foreign Minister Wang Yi said. \
-                   China’s view and the ‘rules of the road’ matter.";
+                   China’s view and the ‘rules of the road’ matter. \
+                   He said ‘the rules of the road are clear’ to all.";
         let q = quotes(doc);
         assert_eq!(
-            q[0],
-            ("double standards".to_owned(), Some("Wang Yi".to_owned()))
+            q,
+            [(
+                "the rules of the road are clear".to_owned(),
+                Some("Wang Yi".to_owned())
+            )],
+            "scare quotes are no quotations and the apostrophe in China’s opens nothing"
         );
-        assert_eq!(q[1].0, "rules of the road");
-        assert_eq!(q.len(), 2, "the apostrophe in China’s opens nothing: {q:?}");
+    }
+
+    #[test]
+    fn a_trailing_comma_inside_the_marks_is_dropped_and_end_punctuation_kept() {
+        let q = quotes("“We will deepen trust ,” Wang said. “Is it done?” she asked.");
+        let texts: Vec<&str> = q.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, ["We will deepen trust", "Is it done?"]);
+        assert!(quotes("He wrote “ , ” and left it.").is_empty());
     }
 
     #[test]
     fn unattributed_and_unclosed_quotes() {
         assert_eq!(
-            quotes("The word “peace” was everywhere."),
+            quotes("The sign read: “peace”. Nobody signed it."),
             [("peace".to_owned(), None)]
         );
         assert!(quotes("An “unclosed quote runs on.").is_empty());
